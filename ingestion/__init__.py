@@ -1,0 +1,1 @@
+"""Ingestion for the marketplace data platform: source simulators, dlt pipelines and the CLI."""

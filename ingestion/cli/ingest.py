@@ -1,0 +1,26 @@
+"""`ingestion ingest`: run dlt pipelines from the sources into the lake."""
+
+from __future__ import annotations
+
+import click
+
+from ingestion import pipelines
+from ingestion.settings import load_settings
+
+
+@click.command()
+@click.argument("names", nargs=-1, type=click.Choice([*pipelines.PIPELINES, "all"]))
+def ingest(names: tuple[str, ...]) -> None:
+    """Load new and changed data from the named sources (default: all) into the lake.
+
+    \b
+    Examples:
+      ingestion ingest            # every pipeline
+      ingestion ingest shop       # only the shop database
+    """
+    settings = load_settings()
+    selected = pipelines.PIPELINES if not names or "all" in names else names
+    for name in selected:
+        summary = pipelines.get(name).run(settings)
+        rows = sum(summary.get("rows", {}).values())
+        click.echo(f"{name}: loaded {rows:,} rows into {settings.zone_url('raw', name)}")

@@ -1,0 +1,1 @@
+"""Spark jobs (Glue/EMR-ready) and their DuckDB twins for small inputs."""
