@@ -44,9 +44,12 @@ class SimContext:
     def watermarks(self) -> dict[str, date]:
         con = self.connect(read_only=True)
         try:
-            tables = {r[0] for r in con.execute(
-                "select table_name from information_schema.tables where table_catalog = 'shop'"
-            ).fetchall()}
+            tables = {
+                r[0]
+                for r in con.execute(
+                    "select table_name from information_schema.tables where table_catalog = 'shop'"
+                ).fetchall()
+            }
             if CLOCK_TABLE not in tables:
                 return {}
             rows = con.execute(f"select source, sim_date from shop.{CLOCK_TABLE}").fetchall()
@@ -56,13 +59,10 @@ class SimContext:
 
     def require_initialised(self) -> None:
         if self.backend == "sqlite" and not Path(self.attach_target).exists():
-            raise PlatformError(
-                f"no shop database at {self.attach_target}: run `ingestion sources init` first"
-            )
+            raise PlatformError(f"no shop database at {self.attach_target}: run `ingestion sources init` first")
         if SHOP not in self.watermarks():
             raise PlatformError(
-                f"the shop database {self.redacted_url} has no simulator clock: "
-                "run `ingestion sources init` first"
+                f"the shop database {self.redacted_url} has no simulator clock: run `ingestion sources init` first"
             )
 
     def clock(self) -> date:
@@ -95,7 +95,7 @@ def parse_shop_url(url: str) -> tuple[str, str]:
     """(DuckDB scanner, ATTACH target) for ``sqlite:///path`` or ``postgresql://...``."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else parsed.path
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
         if not path.startswith("/"):
             path = str(Path(path).absolute())
         return "sqlite", path
