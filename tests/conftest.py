@@ -49,6 +49,16 @@ def dbt(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Compl
     return run([str(BIN / "dbt"), *args], env, check=check)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_tpch_cache(tmp_path_factory):
+    """Generate each TPC-H scale factor once per test session, not once per DATA_DIR."""
+    cache = tmp_path_factory.mktemp("tpch-cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TPCH_CACHE_DIR", str(cache))
+    yield cache
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def built_platform(tmp_path_factory) -> dict[str, str]:
     """The whole platform at SF 0.01 in a temporary DATA_DIR: simulate, ingest, build.

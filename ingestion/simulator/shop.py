@@ -128,7 +128,9 @@ SIMULATOR_COLUMNS = {"c_loyalty_tier", "o_fulfilment_status"}
 
 # -- the universe ------------------------------------------------------------------------
 def universe_path(ctx: SimContext) -> Path:
-    return ctx.settings.sources_dir / f"tpch_sf{ctx.settings.sf:g}_seed{ctx.settings.seed}.duckdb"
+    """Where the generated dataset is cached; ``TPCH_CACHE_DIR`` shares it between data dirs."""
+    cache = Path(os.environ.get("TPCH_CACHE_DIR") or ctx.settings.sources_dir)
+    return cache / f"tpch_sf{ctx.settings.sf:g}_seed{ctx.settings.seed}.duckdb"
 
 
 def ensure_universe(ctx: SimContext) -> Path:
@@ -137,7 +139,7 @@ def ensure_universe(ctx: SimContext) -> Path:
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".partial")
+    tmp = path.with_suffix(f".partial-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     started = time.monotonic()
     log.info("generating TPC-H at SF %g (dbgen)...", ctx.settings.sf)

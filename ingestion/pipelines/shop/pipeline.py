@@ -19,25 +19,40 @@ from ingestion.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def run(settings: Settings, progress: str = "log") -> dict:
-    """Load new and changed shop rows into ``$LAKE_URL/raw/shop/<table>/``."""
-    check_shop_database(settings)
-    check_lake_writable(settings)
+def make_pipeline(settings: Settings, progress: str | None = "log") -> dlt.Pipeline:
+    """The pipeline; ``progress`` is a dlt collector name ("log", "tqdm") or None for silence."""
     # dbt staging reads only committed loads, so every row must carry its load id.
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
-    pipeline = dlt.pipeline(
+    return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=lake.raw_destination(settings),
         dataset_name=DATASET_NAME,
         pipelines_dir=str(settings.pipelines_dir),
-        progress=progress,
+        **({"progress": progress} if progress else {}),
     )
+
+
+def make_source(settings: Settings):
+    return shop_database(credentials=connection_url(settings.shop_db_url))
+
+
+def run(settings: Settings, progress: str | None = "log") -> dict:
+    """Load new and changed shop rows into ``$LAKE_URL/raw/shop/<table>/``.
+
+    A package left behind by a crashed run is loaded first (dlt finishes pending
+    packages before extracting), so a re-run fills the gap without duplicating rows.
+    """
+    check_shop_database(settings)
+    check_lake_writable(settings)
+    pipeline = make_pipeline(settings, progress)
     started = time.monotonic()
     try:
-        info = pipeline.run(
-            shop_database(credentials=connection_url(settings.shop_db_url)),
-            loader_file_format="parquet",
-        )
+        if pipeline.has_pending_data:
+            # dlt's run() would load the pending package and skip new data; do both.
+            log.warning("shop: finishing the load package of an interrupted run first")
+            pipeline.normalize()
+            pipeline.load().raise_on_failed_jobs()
+        info = pipeline.run(make_source(settings), loader_file_format="parquet")
     except PipelineStepFailed as exc:
         raise PlatformError(f"shop pipeline failed at step {exc.step}: {lake.root_cause(exc)}") from exc
     info.raise_on_failed_jobs()

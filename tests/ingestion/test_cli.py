@@ -1,0 +1,74 @@
+"""The CLI's user-facing behaviour: worked examples in --help, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from ingestion.cli import main
+
+
+@pytest.fixture
+def invoke(tmp_path):
+    runner = CliRunner()
+
+    def _invoke(*args: str, **env: str):
+        base = {"DATA_DIR": str(tmp_path / "data"), "LAKE_URL": None, "SHOP_DB_URL": None, "SF": None}
+        return runner.invoke(main, list(args), env={**base, **env})
+
+    return _invoke
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [[], ["sources"], ["sources", "init"], ["ingest"]], ids=str)
+def test_help_has_worked_examples(invoke, command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.output or "Commands:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["sources", "init", "--sf", "500"], {}, "SF=500 is out of range"),
+        (["sources", "init"], {"SF": "0"}, "SF=0 is out of range"),
+        (["sources", "init", "--cutoff", "2001-01-01"], {}, "cutoff 2001-01-01 is outside TPC-H's order dates"),
+        (["sources", "advance"], {}, "no shop database at"),
+        (["ingest", "shop"], {}, "no shop database at"),
+        (["ingest", "shop"], {"DBT_TARGET": "bigquery"}, "unknown dbt target 'bigquery'"),
+        (["sources", "init"], {"SHOP_DB_URL": "mysql://db/shop"}, "expected sqlite:///PATH or postgresql://"),
+    ],
+    ids=["sf-flag", "sf-env", "cutoff", "advance-before-init", "ingest-before-init", "target", "db-url"],
+)
+def test_bad_input_is_one_clear_line(invoke, args, env, message):
+    assert message in one_line_error(invoke(*args, **env))
+
+
+def test_corrupt_shop_database_is_reported_and_nothing_lands(invoke, tmp_path):
+    db = tmp_path / "data" / "sources" / "shop.db"
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"this is not a database" * 100)
+    assert "is not readable" in one_line_error(invoke("ingest", "shop"))
+    assert not (tmp_path / "data" / "lake").exists()
+
+
+def test_unwritable_lake_is_reported_before_any_data_moves(invoke, tmp_path):
+    assert invoke("sources", "init", "--cutoff", "1998-07-30").exit_code == 0
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the lake should be")
+    line = one_line_error(invoke("ingest", "shop", LAKE_URL=str(blocker / "lake")))
+    assert "is not writable" in line
+    assert not (tmp_path / "data" / "dlt").exists(), "no load package was started"
+
+
+def test_init_advance_status_round_trip(invoke):
+    assert "simulated date is 1998-07-30" in invoke("sources", "init", "--cutoff", "1998-07-30").output
+    assert "simulated date is now 1998-08-01" in invoke("sources", "advance", "--days", "2").output
+    status = invoke("sources", "status")
+    assert status.exit_code == 0 and "shop         1998-08-01" in status.output
