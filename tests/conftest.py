@@ -21,6 +21,9 @@ def platform_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         DATA_DIR=str(data_dir),
         DBT_TARGET="ci",
         DBT_PROFILES_DIR=str(ROOT / "profiles"),
+        # each run keeps dbt's artifacts beside its data: parallel runs must not share target/
+        DBT_TARGET_PATH=str(data_dir / "target"),
+        DBT_LOG_PATH=str(data_dir / "logs"),
         RUNTIME__DLTHUB_TELEMETRY="false",
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DO_NOT_TRACK="1",

@@ -1,0 +1,89 @@
+"""`make bench`: measure every path at several scale factors and write docs/benchmarks.md.
+
+    BENCH_SF="0.01 0.1 1" BENCH_REPEAT=3 python -m benchmarks.run
+
+Each figure is the median of BENCH_REPEAT fresh runs (default 3 below SF 1, 1 at SF 1 and
+above, where a run takes minutes); ratios are computed within one run, then medianed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.harness import ROOT, median
+
+OUTPUT = ROOT / "docs" / "benchmarks.md"
+# Each module has run(sf, workdir) -> dict of figures; the table is written per module.
+SUITES = ("shop", "clickstream", "payments", "engines")
+
+
+def repeats(sf: float) -> int:
+    return int(os.environ.get("BENCH_REPEAT") or (3 if sf < 1 else 1))
+
+
+def collect(suite, sf: float) -> dict:
+    runs = []
+    for _ in range(repeats(sf)):
+        workdir = Path(tempfile.mkdtemp(prefix=f"bench-{suite.__name__.rsplit('.', 1)[-1]}-"))
+        try:
+            runs.append(suite.run(sf, workdir))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    keys = runs[0].keys()
+    return {k: median([r[k] for r in runs]) if isinstance(runs[0][k], int | float) else runs[0][k] for k in keys}
+
+
+def fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(rows: list[dict]) -> list[str]:
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(fmt(r[k]) for k in keys) + " |" for r in rows]
+    return lines
+
+
+def main() -> None:
+    scale_factors = [float(s) for s in (os.environ.get("BENCH_SF") or "0.01 0.1 1").split()]
+    started = time.monotonic()
+    sections = []
+    for name in SUITES:
+        try:
+            suite = importlib.import_module(f"benchmarks.{name}")
+        except ModuleNotFoundError:
+            continue
+        rows = []
+        for sf in scale_factors:
+            print(f"bench {name} at SF {sf:g} ...", flush=True)
+            rows.append(collect(suite, sf))
+        sections.append((name, (suite.__doc__ or "").strip().splitlines()[0], rows))
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m benchmarks.run`); not a test. Seconds are wall-clock medians of",
+        "fresh runs; `*_peak_mib` is the peak resident memory of the measured command and its children.",
+        "",
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
+        f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {time.monotonic() - started:,.0f}s.",
+    ]
+    for name, title, rows in sections:
+        lines += ["", f"## {name}", "", title, "", *table(rows)]
+    OUTPUT.parent.mkdir(exist_ok=True)
+    OUTPUT.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

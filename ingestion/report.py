@@ -1,0 +1,77 @@
+"""Print where the demo's results are and a few headline numbers from the marts.
+
+    python -m ingestion.report
+"""
+
+from __future__ import annotations
+
+import sys
+
+import duckdb
+
+from ingestion import duck
+from ingestion.errors import PlatformError
+from ingestion.settings import Settings, load_settings
+from ingestion.simulator.context import SimContext
+
+HEADLINES = (
+    ("orders", "select count(*) from fct_orders", "{:,}"),
+    ("order lines", "select count(*) from fct_order_lines", "{:,}"),
+    ("net revenue", "select sum(net_revenue) from fct_daily_revenue", "{:,.2f}"),
+    ("customers with orders", "select count(*) from dim_customers where order_count > 0", "{:,}"),
+    (
+        "top region by net revenue",
+        "select region_name || ' (' || round(100 * sum(net_revenue) / sum(sum(net_revenue)) over (), 1) || '%)' "
+        "from fct_daily_revenue group by region_name order by sum(net_revenue) desc limit 1",
+        "{}",
+    ),
+    ("last order date", "select max(order_date) from fct_orders", "{}"),
+    ("web sessions", "select count(*) from fct_sessions", "{:,}"),
+    ("orders fully paid", "select count(*) from fct_payment_reconciliation where payment_status = 'paid'", "{:,}"),
+)
+
+
+def headline_numbers(settings: Settings) -> list[tuple[str, str]]:
+    con = duck.connect(str(settings.warehouse_path), config={"access_mode": "READ_ONLY"})
+    schemas = [r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()]
+    con.execute(f"set search_path = '{','.join(schemas)}'")
+    numbers = []
+    try:
+        for label, query, fmt in HEADLINES:
+            try:
+                value = con.execute(query).fetchone()[0]
+            except duckdb.CatalogException:
+                continue  # that source is not part of this build
+            numbers.append((label, fmt.format(value) if value is not None else "n/a"))
+    finally:
+        con.close()
+    return numbers
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+        if not settings.warehouse_path.exists():
+            raise PlatformError(f"no warehouse at {settings.warehouse_path}: run `make demo` first")
+        clock = SimContext(settings).clock()
+        numbers = headline_numbers(settings)
+    except PlatformError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print(f"Simulated date: {clock}   (scale factor {settings.sf:g})")
+    print(f"  source systems  {settings.sources_dir}")
+    print(f"  lake            {settings.lake_url}  (landing/ raw/ processed/ quarantine/)")
+    print(f"  warehouse       {settings.warehouse_path}  (DuckDB; try: duckdb {settings.warehouse_path})")
+    print("  docs & lineage  target/index.html  (make docs-serve → http://localhost:8080)")
+    print()
+    width = max(len(label) for label, _ in numbers) if numbers else 0
+    for label, value in numbers:
+        print(f"  {label:<{width}}  {value}")
+    print()
+    print("Next: make advance DAYS=1 && make run   # process only the new day")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
