@@ -1,0 +1,38 @@
+-- dim_customers is rebuilt per changed customer; its order history must still match
+-- fct_orders exactly for every customer.
+
+with
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+order_history as (
+    select
+        customer_id,
+        count(*) as order_count,
+        sum(net_revenue) as lifetime_value
+    from orders
+    group by customer_id
+),
+
+mismatches as (
+    select
+        customers.customer_id,
+        customers.order_count,
+        order_history.order_count as orders_order_count,
+        customers.lifetime_value,
+        order_history.lifetime_value as orders_lifetime_value
+    from customers
+    left join order_history
+        on customers.customer_id = order_history.customer_id
+    where
+        customers.order_count != coalesce(order_history.order_count, 0)
+        or customers.lifetime_value != coalesce(order_history.lifetime_value, 0)
+)
+
+select * from mismatches
