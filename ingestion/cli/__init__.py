@@ -47,10 +47,11 @@ def main(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from ingestion.cli import ingest, sources
+    from ingestion.cli import ingest, serve, sources
 
     main.add_command(sources.sources)
     main.add_command(ingest.ingest)
+    main.add_command(serve.serve)
 
 
 _register()

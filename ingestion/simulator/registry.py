@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-OTHER_SOURCES: tuple[str, ...] = ()
+OTHER_SOURCES: tuple[str, ...] = ("payments", "partners")
 
 
 def others() -> list[ModuleType]:

@@ -1,0 +1,105 @@
+"""Run the ``partners`` pipeline: landing CSVs → raw Parquet, rejects → quarantine."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import dlt
+from dlt.pipeline.exceptions import PipelineStepFailed
+from dlt.sources.filesystem import filesystem
+
+from ingestion.errors import PlatformError
+from ingestion.pipelines import lake
+from ingestion.pipelines.partners import partner_feeds, partner_rejects
+from ingestion.pipelines.partners.helpers import read_new_files
+from ingestion.pipelines.partners.settings import (
+    DATASET_NAME,
+    FILE_GLOB,
+    PIPELINE_NAME,
+    QUARANTINE_PIPELINE_NAME,
+)
+from ingestion.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run(settings: Settings, progress: str = "log") -> dict:
+    """Load partner files not loaded before; quarantine the rows that break the contract.
+
+    Every file of the batch is read and checked before anything is written, so a file
+    with a wrong delimiter or encoding stops the run with nothing loaded. Rejects are
+    written first: if the main load then fails, the next run loads the same files and
+    the quarantine skips the rejects it already holds.
+    """
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    started = time.monotonic()
+    pipeline = _pipeline(settings, PIPELINE_NAME, lake.raw_destination(settings), progress)
+    loaded = dict(_state_files(pipeline))
+    listing = filesystem(bucket_url=settings.zone_url("landing", "partners"), file_glob=FILE_GLOB)
+    batch = read_new_files(list(listing), loaded, set(loaded.values()))
+    rows = {"partner_inventory": 0, "partner_files": 0}
+    quarantined = 0
+    if batch:
+        if any(parsed.rejects for parsed in batch):
+            quarantine = _pipeline(settings, QUARANTINE_PIPELINE_NAME, quarantine_destination(settings), progress)
+            _run(quarantine, partner_rejects(batch))
+            quarantined = lake.loaded_rows(quarantine).get("rejected_rows", 0)
+        _run(pipeline, partner_feeds(batch))
+        rows.update(lake.loaded_rows(pipeline))
+    seconds = time.monotonic() - started
+    data_rows = sum(parsed.data_rows for parsed in batch)
+    log.info(
+        "partners: %d files, %s rows (%s loaded, %s quarantined) in %.1fs",
+        len(batch),
+        f"{data_rows:,}",
+        f"{rows['partner_inventory']:,}",
+        f"{quarantined:,}",
+        seconds,
+    )
+    return {
+        "rows": rows,
+        "quarantined": {"rejected_rows": quarantined},
+        "files": len(batch),
+        "duplicate_files": sum(parsed.status == "duplicate" for parsed in batch),
+        "data_rows": data_rows,
+        "seconds": seconds,
+        "rows_per_s": data_rows / max(seconds, 1e-9),
+    }
+
+
+def _pipeline(settings: Settings, name: str, destination, progress: str) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=name,
+        destination=destination,
+        dataset_name=DATASET_NAME,
+        pipelines_dir=str(settings.pipelines_dir),
+        progress=progress,
+    )
+
+
+def _state_files(pipeline: dlt.Pipeline) -> dict[str, str]:
+    """Files loaded so far, from the destination's state when the local copy is gone."""
+    try:
+        pipeline.sync_destination()
+    except Exception as exc:  # a lake that was never written has no state to restore
+        log.debug("partners: no state in the destination yet (%s)", exc)
+    return pipeline.state.get("sources", {}).get(DATASET_NAME, {}).get("files", {})
+
+
+def _run(pipeline: dlt.Pipeline, source) -> None:
+    try:
+        info = pipeline.run(source, loader_file_format="parquet")
+    except PipelineStepFailed as exc:
+        raise PlatformError(
+            f"{pipeline.pipeline_name} pipeline failed at step {exc.step}: {lake.root_cause(exc)}"
+        ) from exc
+    info.raise_on_failed_jobs()
+
+
+def quarantine_destination(settings: Settings):
+    """The raw zone's destination, pointed at the quarantine zone (same credentials)."""
+    destination = lake.raw_destination(settings)
+    destination.config_params["bucket_url"] = settings.zone_url("quarantine")
+    return destination

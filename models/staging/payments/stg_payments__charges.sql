@@ -1,0 +1,72 @@
+{#- The API's times are Unix seconds (UTC). -#}
+{%- set epoch = "cast('1970-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
+
+with
+
+source as (
+    select * from {{ source('payments', 'charges') }}
+),
+
+loads as (
+    select * from {{ ref('stg_payments__loads') }}
+),
+
+committed as (
+    select source.*
+    from source
+    inner join loads
+        on source._dlt_load_id = loads.load_id
+),
+
+renamed as (
+    select
+        cast(id as {{ dbt.type_string() }}) as charge_id,
+        cast(metadata__order_id as {{ dbt.type_bigint() }}) as order_id,
+        cast(replace(customer, 'cus_', '') as {{ dbt.type_bigint() }}) as customer_id,
+        cast(status as {{ dbt.type_string() }}) as charge_status,
+        cast(failure_code as {{ dbt.type_string() }}) as failure_code,
+        cast(currency as {{ dbt.type_string() }}) as currency,
+        cast(amount as {{ dbt.type_bigint() }}) as amount_cents,
+        cast(amount_refunded as {{ dbt.type_bigint() }}) as amount_refunded_cents,
+        cast(amount / 100.0 as decimal(18, 2)) as amount,
+        cast(amount_refunded / 100.0 as decimal(18, 2)) as amount_refunded,
+        status = 'succeeded' as is_paid,
+        {{ dbt.dateadd('second', 'created', epoch) }} as created_at,
+        {{ dbt.dateadd('second', 'updated', epoch) }} as updated_at,
+        cast(_dlt_load_id as {{ dbt.type_string() }}) as _loaded_load_id
+    from committed
+),
+
+-- Each change of a charge lands as one more row: keep the newest version of each id.
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by charge_id
+            order by updated_at desc, _loaded_load_id desc
+        ) as version_rank
+    from renamed
+),
+
+latest as (
+    select
+        charge_id,
+        order_id,
+        customer_id,
+        charge_status,
+        failure_code,
+        currency,
+        amount_cents,
+        amount_refunded_cents,
+        amount,
+        amount_refunded,
+        is_paid,
+        created_at,
+        cast(created_at as date) as created_date,
+        updated_at,
+        _loaded_load_id
+    from ranked
+    where version_rank = 1
+)
+
+select * from latest
