@@ -19,7 +19,7 @@ RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
 CLI := $(RUN) ingestion
 
-.PHONY: help setup demo sources advance ingest build run freshness docs docs-serve test lint fmt bench clean
+.PHONY: help setup demo sources advance ingest process build run freshness docs docs-serve test lint fmt bench clean
 
 help: ## List the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,11 +47,15 @@ advance: setup ## Release the next DAYS simulated days in every source (make adv
 ingest: setup ## Run the dlt pipelines: new and changed source rows into the lake
 	$(CLI) ingest all
 
+process: setup ## Run the processing jobs (Spark or DuckDB) from landing/ into processed/
+	$(CLI) process all
+
 build: setup ## dbt build (seeds, models, snapshots, tests) on DBT_TARGET
 	$(DBT) build --target $(DBT_TARGET)
 
-run: setup ## Ingest and build, no re-simulation (after make advance)
+run: setup ## Ingest, process and build, no re-simulation (after make advance)
 	$(MAKE) ingest
+	$(MAKE) process
 	$(MAKE) build
 	$(MAKE) freshness
 

@@ -71,5 +71,6 @@ def built_platform(tmp_path_factory) -> dict[str, str]:
     env = platform_env(tmp_path_factory.mktemp("platform"), SF="0.01")
     cli(env, "sources", "init", "--sf", "0.01")
     cli(env, "ingest", "all")
+    cli(env, "process", "all")
     dbt(env, "build")
     return env

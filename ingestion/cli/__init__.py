@@ -47,11 +47,12 @@ def main(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from ingestion.cli import ingest, serve, sources
+    from ingestion.cli import ingest, process, serve, sources
 
     main.add_command(sources.sources)
     main.add_command(ingest.ingest)
     main.add_command(serve.serve)
+    main.add_command(process.process)
 
 
 _register()

@@ -23,4 +23,5 @@ def ingest(names: tuple[str, ...]) -> None:
     for name in selected:
         summary = pipelines.get(name).run(settings)
         rows = sum(summary.get("rows", {}).values())
-        click.echo(f"{name}: loaded {rows:,} rows into {settings.zone_url('raw', name)}")
+        where = summary.get("destination", settings.zone_url("raw", name))
+        click.echo(f"{name}: loaded {rows:,} rows into {where}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-PIPELINES: tuple[str, ...] = ("shop", "payments", "partners")
+PIPELINES: tuple[str, ...] = ("shop", "payments", "partners", "clickstream")
 
 
 def get(name: str) -> ModuleType:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-OTHER_SOURCES: tuple[str, ...] = ("payments", "partners")
+OTHER_SOURCES: tuple[str, ...] = ("payments", "partners", "clickstream")
 
 
 def others() -> list[ModuleType]:

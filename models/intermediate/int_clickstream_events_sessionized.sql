@@ -1,0 +1,107 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_date',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+with
+
+events as (
+    select * from {{ ref('stg_clickstream__events') }}
+),
+
+{% if is_incremental() %}
+
+-- Events arrive up to 3 days late: rebuild the last 3 event dates already built, and read
+-- one day more so that a visit crossing midnight into the window keeps its true start.
+window_start as (
+    select
+        {{ dbt.dateadd('day', '-1 * ' ~ var('clickstream_lookback_days', 3), 'max(event_date)') }}
+            as rebuild_from
+    from {{ this }}
+),
+
+events_in_window as (
+    select events.*
+    from events
+    cross join window_start
+    where events.event_date >= {{ dbt.dateadd('day', -1, 'window_start.rebuild_from') }}
+),
+
+{% else %}
+
+window_start as (
+    select cast(null as date) as rebuild_from
+),
+
+events_in_window as (
+    select * from events
+),
+
+{% endif %}
+
+with_previous as (
+    select
+        *,
+        lag(event_at) over (
+            partition by visitor_id
+            order by event_at, event_id
+        ) as previous_event_at
+    from events_in_window
+),
+
+-- A visit ends after 30 minutes without an event from the same visitor.
+flagged as (
+    select
+        *,
+        coalesce(
+            event_at > {{ dbt.dateadd('minute', 30, 'previous_event_at') }}, true
+        ) as is_session_start
+    from with_previous
+),
+
+numbered as (
+    select
+        *,
+        sum(case when is_session_start then 1 else 0 end) over (
+            partition by visitor_id
+            order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as visitor_session_number
+    from flagged
+),
+
+started as (
+    select
+        *,
+        min(event_at) over (
+            partition by visitor_id, visitor_session_number
+        ) as session_started_at
+    from numbered
+),
+
+sessionized as (
+    select
+        started.event_id,
+        {{ surrogate_key(['started.visitor_id', 'started.session_started_at']) }} as session_id,
+        started.session_started_at,
+        cast(started.session_started_at as date) as session_date,
+        started.event_type,
+        started.event_at,
+        started.event_date,
+        started.visitor_id,
+        started.customer_id,
+        started.part_id,
+        started.order_id,
+        started.device,
+        started.is_session_start
+    from started
+    cross join window_start
+    where
+        window_start.rebuild_from is null
+        or started.event_date >= window_start.rebuild_from
+)
+
+select * from sessionized

@@ -1,0 +1,45 @@
+with
+
+landing_files as (
+    select * from {{ ref('stg_clickstream__landing_files') }}
+),
+
+events as (
+    select * from {{ ref('stg_clickstream__events') }}
+),
+
+delivered as (
+    select
+        landed_date,
+        count(*) as landing_file_count,
+        sum(delivered_count) as delivered_count,
+        sum(processed_count) as processed_count,
+        sum(quarantined_count) as quarantined_count,
+        sum(duplicate_count) as duplicate_count
+    from landing_files
+    group by landed_date
+),
+
+stored as (
+    select
+        landed_date,
+        count(*) as stored_event_count
+    from events
+    group by landed_date
+),
+
+final as (
+    select
+        delivered.landed_date,
+        delivered.landing_file_count,
+        delivered.delivered_count,
+        delivered.processed_count,
+        delivered.quarantined_count,
+        delivered.duplicate_count,
+        coalesce(stored.stored_event_count, 0) as stored_event_count
+    from delivered
+    left join stored
+        on delivered.landed_date = stored.landed_date
+)
+
+select * from final

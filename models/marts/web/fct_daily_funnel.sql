@@ -1,0 +1,75 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_date',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+with
+
+sessions as (
+    select * from {{ ref('fct_sessions') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+{% if is_incremental() %}
+
+window_start as (
+    select
+        {{ dbt.dateadd('day', '-1 - ' ~ var('clickstream_lookback_days', 3), 'max(session_date)') }}
+            as rebuild_from
+    from {{ this }}
+),
+
+sessions_in_window as (
+    select sessions.*
+    from sessions
+    cross join window_start
+    where sessions.session_date >= window_start.rebuild_from
+),
+
+{% else %}
+
+sessions_in_window as (
+    select * from sessions
+),
+
+{% endif %}
+
+-- The web order ties the funnel to the shop: its revenue is the order's, from fct_orders.
+sessions_with_orders as (
+    select
+        sessions_in_window.*,
+        orders.total_price as order_total_price
+    from sessions_in_window
+    left join orders
+        on sessions_in_window.order_id = orders.order_id
+),
+
+daily as (
+    select
+        session_date,
+        count(*) as session_count,
+        sum(case when has_product_view then 1 else 0 end) as product_view_session_count,
+        sum(case when has_add_to_cart then 1 else 0 end) as add_to_cart_session_count,
+        sum(case when has_checkout then 1 else 0 end) as checkout_session_count,
+        sum(case when has_order then 1 else 0 end) as order_session_count,
+        count(distinct order_id) as order_count,
+        coalesce(sum(order_total_price), 0) as order_total_price
+    from sessions_with_orders
+    group by session_date
+),
+
+final as (
+    select
+        *,
+        cast(order_session_count as {{ dbt.type_numeric() }})
+        / nullif(session_count, 0) as conversion_rate
+    from daily
+)
+
+select * from final

@@ -1,0 +1,102 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_date',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+with
+
+events as (
+    select * from {{ ref('int_clickstream_events_sessionized') }}
+),
+
+{% if is_incremental() %}
+
+-- Same lookback as the sessionized events (3 days of late arrivals), plus the day a
+-- visit crossing midnight started on.
+window_start as (
+    select
+        {{ dbt.dateadd('day', '-1 - ' ~ var('clickstream_lookback_days', 3), 'max(session_date)') }}
+            as rebuild_from
+    from {{ this }}
+),
+
+events_in_window as (
+    select events.*
+    from events
+    cross join window_start
+    where events.session_date >= window_start.rebuild_from
+),
+
+{% else %}
+
+events_in_window as (
+    select * from events
+),
+
+{% endif %}
+
+sessions as (
+    select
+        session_id,
+        visitor_id,
+        max(customer_id) as customer_id,
+        min(device) as device,
+        min(session_date) as session_date,
+        min(session_started_at) as session_started_at,
+        max(event_at) as session_ended_at,
+        count(*) as event_count,
+        sum(case when event_type = 'page_view' then 1 else 0 end) as page_view_count,
+        sum(case when event_type = 'product_view' then 1 else 0 end) as product_view_count,
+        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_cart_count,
+        sum(case when event_type = 'checkout_started' then 1 else 0 end) as checkout_count,
+        sum(case when event_type = 'order_placed' then 1 else 0 end) as order_count,
+        max(order_id) as order_id
+    from events_in_window
+    group by session_id, visitor_id
+),
+
+-- The furthest funnel step a visit reached; a visit counts at every step up to it, so a
+-- broken (quarantined) product view cannot make a cart look like it came from nowhere.
+staged as (
+    select
+        *,
+        case
+            when order_count > 0 then 4
+            when checkout_count > 0 then 3
+            when add_to_cart_count > 0 then 2
+            when product_view_count > 0 then 1
+            else 0
+        end as furthest_step
+    from sessions
+),
+
+final as (
+    select
+        session_id,
+        visitor_id,
+        customer_id,
+        device,
+        session_date,
+        session_started_at,
+        session_ended_at,
+        {{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }}
+            as duration_seconds,
+        event_count,
+        page_view_count,
+        product_view_count,
+        add_to_cart_count,
+        checkout_count,
+        order_count,
+        order_id,
+        customer_id is null as is_anonymous,
+        furthest_step >= 1 as has_product_view,
+        furthest_step >= 2 as has_add_to_cart,
+        furthest_step >= 3 as has_checkout,
+        furthest_step >= 4 as has_order
+    from staged
+)
+
+select * from final

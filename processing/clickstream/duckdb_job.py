@@ -1,0 +1,376 @@
+"""The clickstream job on DuckDB: the twin of ``spark_job`` for inputs that fit one machine.
+
+One run is one batch: the landing files no audit row mentions yet (the audit under
+``processed/clickstream_audit/`` is the bookmark), parsed against the event contract.
+Lines that break it go to ``quarantine/clickstream/`` with a reason, source file and
+line number. Valid events are deduplicated by ``event_id`` within the batch and against
+the processed zone, which is the dedup memory: an event id already stored in its
+``event_date`` partition is a duplicate delivery, unless it is the very same line (same
+file and line number) of a batch that crashed before writing its audit. Only the
+partitions that receive new events are rewritten, each as one file written aside and
+then moved into place. The audit, written last, commits the batch.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import duckdb
+import fsspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion import duck
+from ingestion.errors import PlatformError
+from processing.clickstream import contract
+
+log = logging.getLogger(__name__)
+
+ENGINE = "duckdb"
+PART_FILE = "part-00000.parquet"
+_HOUR = re.compile(contract.LANDING_HOUR_PATTERN)
+_JSON_STRUCT = "{" + ",".join(f'"{key}":"VARCHAR"' for key in contract.JSON_KEYS) + "}"
+
+
+def list_landing(lake_url: str) -> dict[str, int]:
+    """Every landing file as {relative path: size in bytes}."""
+    fs, base = fsspec.core.url_to_fs(contract.paths(lake_url)["landing"])
+    try:
+        found = fs.glob(f"{base}/{contract.LANDING_GLOB}", detail=True)
+    except OSError as exc:
+        raise PlatformError(f"cannot list the clickstream landing zone {base}: {exc}") from exc
+    return {contract.relative_source(path): info["size"] for path, info in found.items()}
+
+
+def processed_sources(con: duckdb.DuckDBPyConnection, lake_url: str) -> set[str]:
+    files = _parquet_files(contract.paths(lake_url)["audit"])
+    if not files:
+        return set()
+    rows = con.execute("select source_file from read_parquet(?)", [files]).fetchall()
+    return {row[0] for row in rows}
+
+
+def pending(lake_url: str) -> dict[str, int]:
+    """Landing files the next batch would read, with their sizes."""
+    con = duck.connect()
+    try:
+        done = processed_sources(con, lake_url)
+    finally:
+        con.close()
+    return {path: size for path, size in list_landing(lake_url).items() if path not in done}
+
+
+def run(lake_url: str, threads: int = 2) -> dict:
+    started = time.perf_counter()
+    con = duck.connect(config={"threads": threads})
+    try:
+        done = processed_sources(con, lake_url)
+        new = sorted(path for path in list_landing(lake_url) if path not in done)
+        if not new:
+            return _summary(None, 0, [], 0, started)
+        batch = contract.batch_id(new)
+        log.info("clickstream batch %s: %d landing files", batch, len(new))
+        con.register("lines_arrow", _read_lines(lake_url, new))
+        _classify(con, batch)
+        dates = _write_partitions(con, lake_url)
+        _write_side_tables(con, lake_url, batch)
+        counts = con.execute(
+            "select sum(delivered), sum(processed), sum(quarantined), sum(duplicates) from audit"
+        ).fetchone()
+        return _summary(batch, len(new), dates, counts, started)
+    finally:
+        con.close()
+
+
+def _summary(batch, files, dates, counts, started) -> dict:
+    delivered, processed, quarantined, duplicates = counts or (0, 0, 0, 0)
+    return {
+        "engine": ENGINE,
+        "batch_id": batch,
+        "files": files,
+        "delivered": int(delivered),
+        "processed": int(processed),
+        "quarantined": int(quarantined),
+        "duplicates": int(duplicates),
+        "partitions_rewritten": len(dates),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _read_lines(lake_url: str, sources: list[str]) -> pa.Table:
+    """(source_file, line_number, landing_hour, raw_line) of every line, in file order."""
+    fs, base = fsspec.core.url_to_fs(contract.paths(lake_url)["landing"])
+
+    def one(source: str) -> pa.Table:
+        try:
+            data = gzip.decompress(fs.cat_file(f"{base}/{source}"))
+        except (OSError, EOFError) as exc:
+            raise PlatformError(f"cannot read landing file {source}: {exc}") from exc
+        lines = _split_lines(data)
+        year, month, day, hour = map(int, _HOUR.search(source).groups())
+        n = len(lines)
+        return pa.table({
+            "source_file": pa.repeat(pa.scalar(source, pa.string()), n),
+            "line_number": _line_numbers(n),
+            "landing_hour": pa.repeat(pa.scalar(datetime(year, month, day, hour), pa.timestamp("us")), n),
+            "raw_line": lines,
+        })  # fmt: skip
+
+    # zlib and file reads release the GIL, so threads overlap the decompression.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return pa.concat_tables(pool.map(one, sources))
+
+
+_NUMBERS = pa.array([], pa.int64())
+
+
+def _line_numbers(n: int) -> pa.Array:
+    """1..n, sliced from one shared array instead of built per file."""
+    global _NUMBERS
+    if len(_NUMBERS) < n:
+        _NUMBERS = pa.array(range(1, max(n, 2 * len(_NUMBERS)) + 1), pa.int64())
+    return _NUMBERS.slice(0, n)
+
+
+def _split_lines(data: bytes) -> pa.Array:
+    """The lines of ``data`` as one Arrow string array, split in C++, not line by line."""
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    if not data:
+        return pa.array([], pa.large_string())
+    try:
+        text = pa.array([data], pa.large_binary()).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        # Not UTF-8: replace the broken bytes, which leaves those lines malformed JSON.
+        text = pa.array([data.decode("utf-8", "replace")], pa.large_string())
+    return pc.split_pattern(text, "\n").flatten()
+
+
+def _classify(con: duckdb.DuckDBPyConnection, batch: str) -> None:
+    events = ", ".join(f"'{t}'" for t in contract.EVENT_TYPES)
+    missing = " or ".join(f"coalesce(j.{key}, '') = ''" for key in contract.REQUIRED_KEYS)
+    needs = " or ".join(f"(j.event_type = '{kind}' and j.{key} is null)" for kind, key in contract.TYPE_KEYS.items())
+    bad_ids = " or ".join(
+        f"(j.{key} is not null and not regexp_full_match(j.{key}, '{contract.ID_PATTERN}'))" for key in contract.ID_KEYS
+    )
+    future = timedelta(hours=1 + contract.FUTURE_TOLERANCE_HOURS)
+    # One pass: parse each line once, keep the raw text only where it goes to quarantine.
+    con.execute(f"""
+        create temp table checked as
+        with parsed as (
+            select
+                source_file, line_number, landing_hour, raw_line,
+                -- An event is a JSON object on its own line; json_valid first, because
+                -- json_transform fails the whole vector on one broken line.
+                case when starts_with(raw_line, '{{') and json_valid(raw_line)
+                    then json_transform(raw_line, '{_JSON_STRUCT}') end as j
+            from lines_arrow
+        ),
+        timed as (
+            select *, try_strptime(j.event_at, '{contract.DUCKDB_TIMESTAMP}') as event_ts from parsed
+        ),
+        judged as (
+            select
+                *,
+                case
+                    when j is null then 'malformed_json'
+                    when {missing} then 'missing_key'
+                    when j.event_type not in ({events}) then 'unknown_event_type'
+                    when event_ts is null or event_ts >= landing_hour + interval '{int(future.total_seconds())} seconds'
+                        then 'bad_timestamp'
+                    when {needs} then 'missing_key'
+                    when {bad_ids} then 'bad_value'
+                end as reason
+            from timed
+        )
+        -- try_cast: the ids passed the pattern check, but DuckDB may cast before filtering.
+        select
+            source_file, line_number, landing_hour, reason,
+            case when reason is not null then raw_line end as raw_line,
+            j.event_id as event_id,
+            j.event_type as event_type,
+            event_ts as event_at,
+            j.visitor_id as visitor_id,
+            try_cast(j.customer_id as bigint) as customer_id,
+            try_cast(j.part_id as bigint) as part_id,
+            try_cast(j.order_id as bigint) as order_id,
+            j.page_url as page_url,
+            j.device as device
+        from judged
+    """)
+    con.unregister("lines_arrow")
+    con.execute(f"""
+        create temp table candidates as
+        select
+            event_id, event_type, event_at, visitor_id, customer_id, part_id, order_id, page_url,
+            device, source_file, line_number,
+            cast(landing_hour as date) as landing_date,
+            '{batch}' as batch_id,
+            row_number() over (partition by event_id order by source_file, line_number) as copy
+        from checked
+        where reason is null
+    """)
+
+
+def _write_partitions(con: duckdb.DuckDBPyConnection, lake_url: str) -> list[str]:
+    processed = contract.paths(lake_url)["processed"]
+    touched = [
+        row[0].isoformat()
+        for row in con.execute(
+            "select distinct cast(event_at as date) from candidates where copy = 1 order by 1"
+        ).fetchall()
+    ]
+    existing_files = [f for day in touched for f in _parquet_files(f"{processed}/event_date={day}")]
+    columns = ", ".join(contract.EVENT_COLUMNS)
+    if existing_files:
+        con.execute(
+            # distinct: a run that stopped while swapping files may have left a row twice.
+            f"create temp table existing as select distinct {columns}, "
+            "cast(event_date as date) as event_date "
+            "from read_parquet(?, hive_partitioning = true)",
+            [existing_files],
+        )
+    else:
+        con.execute(
+            f"create temp table existing as select {columns}, "
+            "cast(event_at as date) as event_date from candidates where false"
+        )
+    # A stored row with the same file and line is this very delivery, stored by a batch
+    # that crashed before its audit: processed, not a duplicate.
+    con.execute("""
+        create temp table outcome as
+        select
+            c.*,
+            cast(c.event_at as date) as event_date,
+            case
+                when c.copy > 1 then 'duplicate'
+                when e.event_id is null then 'new'
+                when e.source_file = c.source_file and e.line_number = c.line_number
+                    then 'reprocessed'
+                else 'duplicate'
+            end as outcome
+        from candidates as c
+        left join existing as e on c.copy = 1 and e.event_id = c.event_id
+    """)
+    dates = [
+        row[0].isoformat()
+        for row in con.execute("select distinct event_date from outcome where outcome = 'new' order by 1").fetchall()
+    ]
+    con.execute(f"""
+        create temp table to_write as
+        select {columns}, event_date from outcome where outcome = 'new'
+        union all
+        select * from existing
+    """)
+    if dates:
+        _write_by_date(con, processed, columns, dates)
+    return dates
+
+
+def _write_side_tables(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str) -> None:
+    paths = contract.paths(lake_url)
+    con.execute(f"""
+        create temp table audit as
+        with lines as (
+            select
+                source_file,
+                cast(any_value(landing_hour) as date) as landing_date,
+                count(*) as delivered,
+                count(reason) as quarantined
+            from checked
+            group by source_file
+        ),
+        events as (
+            select
+                source_file,
+                count(*) filter (where outcome in ('new', 'reprocessed')) as processed,
+                count(*) filter (where outcome = 'duplicate') as duplicates
+            from outcome
+            group by source_file
+        )
+        select
+            '{batch}' as batch_id,
+            lines.source_file,
+            lines.landing_date,
+            lines.delivered,
+            coalesce(events.processed, 0) as processed,
+            lines.quarantined,
+            coalesce(events.duplicates, 0) as duplicates,
+            '{ENGINE}' as engine,
+            now()::timestamp as processed_at
+        from lines
+        left join events using (source_file)
+    """)
+    fs, _ = fsspec.core.url_to_fs(paths["processed"])
+    bad = con.execute("select count(*) from checked where reason is not null").fetchone()[0]
+    if bad:
+        _copy(
+            con,
+            fs,
+            f"""
+            select source_file, line_number, cast(landing_hour as date) as landing_date,
+                reason, raw_line, '{batch}' as batch_id
+            from checked where reason is not null order by source_file, line_number
+        """,
+            f"{paths['quarantine']}/{batch}",
+        )
+    _copy(con, fs, "select * from audit order by source_file", f"{paths['audit']}/{batch}")
+
+
+def _write_by_date(con: duckdb.DuckDBPyConnection, processed: str, columns: str, dates: list[str]) -> None:
+    """Rewrite the partitions of ``dates``: one partitioned COPY into a hidden staging
+    folder, then each partition's files renamed over the old ones and any other file there
+    (e.g. Spark's part files) removed. A stop half-way leaves at worst a row twice, which
+    the next run's read of the partition (``select distinct``) absorbs."""
+    fs, base = fsspec.core.url_to_fs(processed)
+    staging = f"{processed}/.staging"
+    _, staging_base = fsspec.core.url_to_fs(staging)
+    if fs.exists(staging_base):
+        fs.rm(staging_base, recursive=True)
+    fs.makedirs(base, exist_ok=True)
+    con.execute(f"""
+        copy (
+            select {columns}, event_date from to_write
+            where event_date in ({", ".join(f"'{day}'" for day in dates)})
+        ) to '{staging}' (format parquet, partition_by (event_date), compression snappy,
+            filename_pattern 'part-{{i}}')
+    """)
+    for day in dates:
+        folder = f"{base}/event_date={day}"
+        fs.makedirs(folder, exist_ok=True)
+        staged = sorted(fs.glob(f"{staging_base}/event_date={day}/*.parquet"))
+        finals = [f"{folder}/part-{i:05d}.parquet" for i in range(len(staged))]
+        for source, final in zip(staged, finals, strict=True):
+            fs.mv(source, final)
+        for other in fs.ls(folder, detail=False):
+            if other.rstrip("/") not in finals:
+                fs.rm(other, recursive=True)
+    fs.rm(staging_base, recursive=True)
+
+
+def _copy(con: duckdb.DuckDBPyConnection, fs, query: str, folder: str) -> None:
+    """Replace the Parquet files of ``folder`` with the result of ``query``.
+
+    The file is written beside its final name and moved into place, then any other file
+    in the folder (another engine's part files) is removed.
+    """
+    _, local_folder = fsspec.core.url_to_fs(folder)
+    fs.makedirs(local_folder, exist_ok=True)
+    staged = f"{folder}/.{PART_FILE}.inprogress"
+    con.execute(f"copy ({query}) to '{staged}' (format parquet, compression zstd)")
+    final = f"{local_folder}/{PART_FILE}"
+    fs.mv(f"{local_folder}/.{PART_FILE}.inprogress", final)
+    for other in fs.ls(local_folder, detail=False):
+        if other.rstrip("/") != final and not other.rsplit("/", 1)[-1].startswith("."):
+            fs.rm(other, recursive=True)
+
+
+def _parquet_files(url: str) -> list[str]:
+    fs, base = fsspec.core.url_to_fs(url)
+    protocol = url.split("://", 1)[0] + "://" if "://" in url else ""
+    return sorted(protocol + path for path in fs.glob(f"{base}/**/*.parquet"))
