@@ -1,6 +1,6 @@
 """Print where the demo's results are and a few headline numbers from the marts.
 
-    python -m ingestion.report
+python -m ingestion.report
 """
 
 from __future__ import annotations
