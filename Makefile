@@ -14,12 +14,15 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
 DAYS ?= 1
+export PG_DIR ?= /tmp/marketplace-pg
+# the port `make pg-up` picked, for DBT_TARGET=pg and the warehouse-first pipelines
+export PG_PORT ?= $(shell cat $(PG_DIR)/port 2>/dev/null || echo 5432)
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
 CLI := $(RUN) ingestion
 
-.PHONY: help setup demo sources advance ingest process build run freshness docs docs-serve test lint fmt bench clean
+.PHONY: help setup demo sources advance ingest process build run freshness docs docs-serve test lint fmt bench pg-up pg-down clean
 
 help: ## List the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,6 +87,12 @@ test: setup ## Lint, then pytest: unit tests and end-to-end runs in temporary DA
 
 bench: setup ## Benchmarks at SF 0.01, 0.1 and 1; writes docs/benchmarks.md
 	$(RUN) python -m benchmarks.run
+
+pg-up: setup ## Start a throwaway PostgreSQL for DBT_TARGET=pg (prints its URL)
+	$(RUN) python -m ingestion.devservices.postgres up --dir $(PG_DIR)
+
+pg-down: ## Stop the throwaway PostgreSQL and delete its files
+	$(RUN) python -m ingestion.devservices.postgres down --dir $(PG_DIR) --remove
 
 clean: ## Remove generated data and dbt output (keeps .venv)
 	rm -rf $(DATA_DIR) target logs

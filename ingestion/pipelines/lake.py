@@ -15,6 +15,11 @@ def raw_destination(settings: Settings):
     On S3, credentials come from the usual AWS chain; ``AWS_ENDPOINT_URL`` points the
     same code at a local S3 (moto's server) in tests.
     """
+    return zone_destination(settings, "raw")
+
+
+def zone_destination(settings: Settings, zone: str):
+    """Like ``raw_destination``, on any lake zone (``quarantine`` for rejected rows)."""
     kwargs = {}
     if settings.lake_url.startswith("s3://") and os.environ.get("AWS_ENDPOINT_URL"):
         kwargs["credentials"] = {
@@ -23,7 +28,7 @@ def raw_destination(settings: Settings):
             "endpoint_url": os.environ["AWS_ENDPOINT_URL"],
             "region_name": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         }
-    return dlt.destinations.filesystem(bucket_url=settings.zone_url("raw"), **kwargs)
+    return dlt.destinations.filesystem(bucket_url=settings.zone_url(zone), **kwargs)
 
 
 def loaded_rows(pipeline: dlt.Pipeline) -> dict[str, int]:

@@ -10,10 +10,10 @@ import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.errors import PlatformError
-from ingestion.pipelines import lake
+from ingestion.pipelines import destinations, lake
 from ingestion.pipelines.shop import shop_database
 from ingestion.pipelines.shop.helpers import check_lake_writable, check_shop_database, connection_url
-from ingestion.pipelines.shop.settings import DATASET_NAME, PIPELINE_NAME
+from ingestion.pipelines.shop.settings import PIPELINE_NAME
 from ingestion.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,9 +24,7 @@ def make_pipeline(settings: Settings, progress: str | None = "log") -> dlt.Pipel
     # dbt staging reads only committed loads, so every row must carry its load id.
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     return dlt.pipeline(
-        pipeline_name=PIPELINE_NAME,
-        destination=lake.raw_destination(settings),
-        dataset_name=DATASET_NAME,
+        **destinations.for_pipeline(PIPELINE_NAME, settings).pipeline_kwargs(PIPELINE_NAME),
         pipelines_dir=str(settings.pipelines_dir),
         **({"progress": progress} if progress else {}),
     )
@@ -43,8 +41,9 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
     packages before extracting), so a re-run fills the gap without duplicating rows.
     """
     check_shop_database(settings)
-    check_lake_writable(settings)
     pipeline = make_pipeline(settings, progress)
+    if pipeline.destination.destination_name == "filesystem":
+        check_lake_writable(settings)
     started = time.monotonic()
     try:
         if pipeline.has_pending_data:
@@ -60,4 +59,8 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
     rows = lake.loaded_rows(pipeline)
     total = sum(rows.values())
     log.info("shop: %s rows in %.1fs (%s rows/s)", f"{total:,}", seconds, f"{total / max(seconds, 1e-9):,.0f}")
-    return {"rows": rows, "seconds": seconds, "load_ids": list(info.loads_ids)}
+    if pipeline.destination.destination_name == "filesystem":
+        where = settings.zone_url("raw", pipeline.dataset_name)
+    else:
+        where = f"{pipeline.destination.destination_name} schema {pipeline.dataset_name}"
+    return {"rows": rows, "seconds": seconds, "load_ids": list(info.loads_ids), "destination": where}

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key=['order_date', 'nation_id'],
-        incremental_strategy='delete+insert',
+        incremental_strategy=keyed_incremental_strategy(),
     )
 }}
 

@@ -1,0 +1,144 @@
+"""Where a pipeline loads: the lake's raw zone, or the warehouse of the dbt target.
+
+Lake-first targets (``dev``, ``ci``, ``spark``) read raw Parquet from the lake, so their
+pipelines write there. ``pg`` and ``redshift`` are warehouse-first: dlt loads the raw
+schemas (``raw_<pipeline>``) into the database, Redshift through S3 staging files and
+``COPY``, as production does. ``athena`` keeps the data in the lake but registers every
+table in the Glue catalog, so Athena queries it as ``raw_<pipeline>.<table>``.
+
+``INGEST_DESTINATION=lake`` (or ``warehouse``) overrides what the target implies, e.g.
+to fill the lake for the ``spark`` target while ``DBT_TARGET=pg``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import dlt
+
+from ingestion.errors import PlatformError
+from ingestion.pipelines import lake
+from ingestion.settings import Settings
+
+CHOICES = ("auto", "lake", "warehouse")
+WAREHOUSE_FIRST = {"pg": "postgres", "redshift": "redshift", "athena": "athena"}
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Everything ``dlt.pipeline`` needs to know about where a pipeline's data goes."""
+
+    name: str  # "filesystem", "postgres", "redshift" or "athena"
+    destination: Any
+    dataset_name: str
+    staging: Any = None
+    loader_file_format: str = "parquet"
+
+    @property
+    def is_lake(self) -> bool:
+        return self.name == "filesystem"
+
+    def pipeline_kwargs(self, pipeline_name: str) -> dict[str, Any]:
+        """``pipeline_name``, destination, dataset (and staging) for ``dlt.pipeline``.
+
+        Each destination gets its own pipeline name, so its own state: incremental cursors
+        of a lake load must not make a first warehouse load skip the history.
+        """
+        kwargs = {
+            "pipeline_name": pipeline_name if self.is_lake else f"{pipeline_name}_{self.name}",
+            "destination": self.destination,
+            "dataset_name": self.dataset_name,
+        }
+        if self.staging is not None:
+            kwargs["staging"] = self.staging
+        return kwargs
+
+
+def kind(settings: Settings, env: dict[str, str] | None = None) -> str:
+    """``lake`` or ``warehouse``: ``INGEST_DESTINATION`` if set, else what the target implies."""
+    env = os.environ if env is None else env
+    choice = (env.get("INGEST_DESTINATION") or "auto").strip().lower()
+    if choice not in CHOICES:
+        raise PlatformError(f"INGEST_DESTINATION={choice!r} is not one of {', '.join(CHOICES)}")
+    if choice == "auto":
+        return "warehouse" if settings.dbt_target in WAREHOUSE_FIRST else "lake"
+    if choice == "warehouse" and settings.dbt_target not in WAREHOUSE_FIRST:
+        raise PlatformError(
+            f"INGEST_DESTINATION=warehouse needs DBT_TARGET pg, redshift or athena; "
+            f"{settings.dbt_target!r} reads the lake"
+        )
+    return choice
+
+
+def for_pipeline(
+    pipeline_name: str,
+    settings: Settings,
+    env: dict[str, str] | None = None,
+    zone: str = "raw",
+) -> Destination:
+    """The destination and dataset of pipeline ``pipeline_name`` under these settings.
+
+    In the lake the dataset is the pipeline name (``<zone>/<pipeline>/<table>/``); in a
+    warehouse it is ``<zone>_<pipeline>`` (``raw_shop``, ``quarantine_partners``), the
+    schema the dbt sources name.
+    """
+    env = os.environ if env is None else env
+    if kind(settings, env) == "lake":
+        return Destination("filesystem", lake.zone_destination(settings, zone), pipeline_name)
+    dataset = f"{zone}_{pipeline_name}"
+    target = settings.dbt_target
+    if target == "pg":
+        return Destination("postgres", dlt.destinations.postgres(credentials=postgres_url(env)), dataset)
+    if target == "redshift":
+        _require_s3_lake(settings, target)
+        destination = dlt.destinations.redshift(
+            credentials=redshift_credentials(env),
+            staging_iam_role=env.get("REDSHIFT_COPY_ROLE_ARN") or None,
+        )
+        return Destination("redshift", destination, dataset, staging=lake.raw_destination(settings))
+    _require_s3_lake(settings, target)
+    destination = dlt.destinations.athena(
+        query_result_bucket=_required(env, "ATHENA_S3_STAGING_DIR", target),
+        athena_work_group=env.get("ATHENA_WORK_GROUP") or "primary",
+        credentials={"region_name": env.get("ATHENA_REGION") or env.get("AWS_REGION") or "eu-west-1"},
+    )
+    return Destination("athena", destination, dataset, staging=lake.raw_destination(settings))
+
+
+def postgres_url(env: dict[str, str]) -> str:
+    """The ``pg`` target's server as a URL, from the same variables as profiles/profiles.yml."""
+    user = quote(env.get("PG_USER") or "postgres", safe="")
+    # Always "user:password@": dlt counts an absent password as missing configuration,
+    # while an empty one is what the local cluster's trust authentication expects.
+    auth = f"{user}:{quote(env.get('PG_PASSWORD') or '', safe='')}"
+    host = env.get("PG_HOST") or "127.0.0.1"
+    port = env.get("PG_PORT") or "5432"
+    return f"postgresql://{auth}@{host}:{port}/{env.get('PG_DBNAME') or 'postgres'}"
+
+
+def redshift_credentials(env: dict[str, str]) -> dict[str, Any]:
+    return {
+        "host": _required(env, "REDSHIFT_HOST", "redshift"),
+        "port": int(env.get("REDSHIFT_PORT") or 5439),
+        "username": _required(env, "REDSHIFT_LOADER_USER", "redshift"),
+        "password": _required(env, "REDSHIFT_LOADER_PASSWORD", "redshift"),
+        "database": _required(env, "REDSHIFT_DBNAME", "redshift"),
+    }
+
+
+def _required(env: dict[str, str], name: str, target: str) -> str:
+    value = env.get(name)
+    if not value:
+        raise PlatformError(f"target {target}: set {name} to load the raw schemas into the warehouse")
+    return value
+
+
+def _require_s3_lake(settings: Settings, target: str) -> None:
+    # Redshift COPY and Athena read staged files from S3, never from a laptop folder.
+    if not settings.lake_url.startswith("s3://"):
+        raise PlatformError(
+            f"target {target}: LAKE_URL must be an s3:// bucket to stage loads (it is {settings.lake_url})"
+        )
