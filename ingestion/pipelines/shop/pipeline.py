@@ -41,9 +41,9 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
     packages before extracting), so a re-run fills the gap without duplicating rows.
     """
     check_shop_database(settings)
+    if destinations.for_pipeline(PIPELINE_NAME, settings).is_lake:
+        check_lake_writable(settings)  # before dlt creates its working folder
     pipeline = make_pipeline(settings, progress)
-    if pipeline.destination.destination_name == "filesystem":
-        check_lake_writable(settings)
     started = time.monotonic()
     try:
         if pipeline.has_pending_data:
