@@ -65,7 +65,7 @@ def run(sf: float, workdir: Path) -> dict:
         postgres.create_database(server, "bench")
         pg = {"PG_PORT": str(server.port), "PG_DBNAME": "bench"}
         env = _env(data_dir, sf)
-        _run([str(BIN / "ingestion"), "sources", "init", "--sf", f"{sf:g}"], env)
+        _run([str(BIN / "ingestion"), "sources", "init", "--sf", f"{sf:g}", "--only", "shop"], env)
         _run([str(BIN / "ingestion"), "ingest", "shop"], env)
         _run([str(BIN / "ingestion"), "ingest", "shop"], {**env, "DBT_TARGET": "pg", **pg})
         seconds = {}

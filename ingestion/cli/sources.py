@@ -7,6 +7,7 @@ from dataclasses import replace
 import click
 
 from ingestion.settings import load_settings, validate_sf
+from ingestion.simulator import registry
 
 
 @click.group()
@@ -23,13 +24,21 @@ def sources() -> None:
     default=None,
     help="Last day of history to load (default 1998-07-01; TPC-H orders end 1998-08-02).",
 )
-def init(sf: float | None, seed: int | None, cutoff) -> None:
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    type=click.Choice(["shop", *registry.OTHER_SOURCES]),
+    help="Build only these sources besides the shop (repeatable): payments, partners, clickstream.",
+)
+def init(sf: float | None, seed: int | None, cutoff, only: tuple[str, ...]) -> None:
     """Create every source from scratch, with history up to CUTOFF.
 
     \b
     Examples:
       ingestion sources init                    # SF 0.01, cutoff 1998-07-01
       ingestion sources init --sf 1 --cutoff 1998-06-01
+      ingestion sources init --only payments   # shop + payments, no clickstream or partners
       SHOP_DB_URL=postgresql://postgres@localhost:5433/shop ingestion sources init
     """
     from ingestion.simulator import init_sources
@@ -39,7 +48,7 @@ def init(sf: float | None, seed: int | None, cutoff) -> None:
         settings = replace(settings, sf=validate_sf(sf))
     if seed is not None:
         settings = replace(settings, seed=seed)
-    ctx = init_sources(settings, cutoff.date() if cutoff else None)
+    ctx = init_sources(settings, cutoff.date() if cutoff else None, only=only or None)
     click.echo(f"sources initialised at SF {settings.sf:g}; simulated date is {ctx.clock()}")
 
 

@@ -10,6 +10,7 @@ source catches up to the shop's day; producing a day twice writes the same thing
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from ingestion.settings import Settings
@@ -19,13 +20,19 @@ from ingestion.simulator.context import SimContext
 log = logging.getLogger(__name__)
 
 
-def init_sources(settings: Settings, cutoff: date | None = None) -> SimContext:
-    """Build the shop database and every other source's history up to ``cutoff``."""
+def init_sources(settings: Settings, cutoff: date | None = None, only: Sequence[str] | None = None) -> SimContext:
+    """Build the shop database and every other source's history up to ``cutoff``.
+
+    ``only`` names the other sources to build (the shop is always built); the rest stay
+    switched off, and ``advance`` leaves them alone.
+    """
     from ingestion.simulator import shop
 
     ctx = SimContext(settings)
     shop.init(ctx, cutoff or shop.DEFAULT_CUTOFF)
     for sim in registry.others():
+        if only is not None and sim.name not in only:
+            continue
         log.info("%s: building history up to %s", sim.name, ctx.clock())
         sim.init(ctx)
         ctx.set_watermark(sim.name, ctx.clock())
@@ -44,12 +51,13 @@ def advance_sources(settings: Settings, days: int) -> SimContext:
 
 
 def catch_up(ctx: SimContext) -> None:
-    """Bring every non-shop source up to the shop's day, one day at a time."""
+    """Bring every source that was initialised up to the shop's day, one day at a time."""
     target = ctx.clock()
     for sim in registry.others():
         day = ctx.watermark(sim.name)
         if day is None:
-            raise RuntimeError(f"{sim.name} has no history; run `ingestion sources init` again")
+            log.info("%s: not initialised (sources init --only), left alone", sim.name)
+            continue
         while day < target:
             day += timedelta(days=1)
             sim.produce_day(ctx, day)

@@ -72,3 +72,13 @@ def test_init_advance_status_round_trip(invoke):
     assert "simulated date is now 1998-08-01" in invoke("sources", "advance", "--days", "2").output
     status = invoke("sources", "status")
     assert status.exit_code == 0 and "shop         1998-08-01" in status.output
+
+
+def test_init_only_some_sources_and_advance_leaves_the_others_alone(invoke, tmp_path):
+    result = invoke("sources", "init", "--cutoff", "1998-07-30", "--only", "payments")
+    assert result.exit_code == 0, result.output
+    assert "simulated date is now 1998-07-31" in invoke("sources", "advance").output
+    status = invoke("sources", "status").output
+    assert "payments     1998-07-31" in status
+    assert "clickstream" not in status and "partners" not in status
+    assert not (tmp_path / "data" / "lake" / "landing" / "clickstream").exists()
