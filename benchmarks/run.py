@@ -55,6 +55,23 @@ def table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def write(sections: list, seconds: float) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m benchmarks.run`); not a test. Seconds are wall-clock medians of",
+        "fresh runs; `*_peak_mib` is the peak resident memory of the measured command and its children.",
+        "",
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
+        f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {seconds:,.0f}s.",
+    ]
+    for name, title, rows in sections:
+        lines += ["", f"## {name}", "", title, "", *table(rows)]
+    OUTPUT.parent.mkdir(exist_ok=True)
+    OUTPUT.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines)
+
+
 def main() -> None:
     scale_factors = [float(s) for s in (os.environ.get("BENCH_SF") or "0.01 0.1 1").split()]
     started = time.monotonic()
@@ -69,20 +86,9 @@ def main() -> None:
             print(f"bench {name} at SF {sf:g} ...", flush=True)
             rows.append(collect(suite, sf))
         sections.append((name, (suite.__doc__ or "").strip().splitlines()[0], rows))
-    lines = [
-        "# Benchmarks",
-        "",
-        "Written by `make bench` (`python -m benchmarks.run`); not a test. Seconds are wall-clock medians of",
-        "fresh runs; `*_peak_mib` is the peak resident memory of the measured command and its children.",
-        "",
-        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
-        f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {time.monotonic() - started:,.0f}s.",
-    ]
-    for name, title, rows in sections:
-        lines += ["", f"## {name}", "", title, "", *table(rows)]
-    OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        # written after every suite, so a long run that is stopped keeps what it measured
+        report = write(sections, time.monotonic() - started)
+    print(report)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def main() -> int:
     print(f"Simulated date: {clock}   (scale factor {settings.sf:g})")
     print(f"  source systems  {settings.sources_dir}")
     print(f"  lake            {settings.lake_url}  (landing/ raw/ processed/ quarantine/)")
-    print(f"  warehouse       {settings.warehouse_path}  (DuckDB; try: duckdb {settings.warehouse_path})")
+    print(f"  warehouse       {settings.warehouse_path}  (DuckDB file: open it with any DuckDB client)")
     print("  docs & lineage  target/index.html  (make docs-serve → http://localhost:8080)")
     print()
     width = max(len(label) for label, _ in numbers) if numbers else 0
