@@ -8,15 +8,7 @@ loads as (
     select * from {{ ref('stg_shop__loads') }}
 ),
 
-committed as (
-    select
-        source.*,
-        loads.load_id,
-        loads.loaded_at
-    from source
-    inner join loads
-        on source._dlt_load_id = loads.load_id
-),
+{{ committed_rows_since_last_run('source', 'loads') }},
 
 renamed as (
     select
@@ -30,33 +22,18 @@ renamed as (
     from committed
 ),
 
--- Every changed row version lands as one more raw row: keep the newest. Load ids are
--- fixed-width epoch strings, so they order as text.
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by nation_id
-            order by updated_at desc, _loaded_load_id desc
-        ) as version_rank
-    from renamed
-),
-
-latest as (
-    select * from ranked
-    where version_rank = 1
-),
-
-final as (
-    select
-        nation_id,
-        nation_name,
-        region_id,
-        nation_comment,
-        updated_at,
-        _loaded_load_id,
-        _loaded_at
-    from latest
-)
+{{ newest_version_per_key(
+    'renamed',
+    unique_key='nation_id',
+    columns=[
+        'nation_id',
+        'nation_name',
+        'region_id',
+        'nation_comment',
+        'updated_at',
+        '_loaded_load_id',
+        '_loaded_at',
+    ],
+) }}
 
 select * from final

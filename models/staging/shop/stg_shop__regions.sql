@@ -8,15 +8,7 @@ loads as (
     select * from {{ ref('stg_shop__loads') }}
 ),
 
-committed as (
-    select
-        source.*,
-        loads.load_id,
-        loads.loaded_at
-    from source
-    inner join loads
-        on source._dlt_load_id = loads.load_id
-),
+{{ committed_rows_since_last_run('source', 'loads') }},
 
 renamed as (
     select
@@ -29,32 +21,17 @@ renamed as (
     from committed
 ),
 
--- Every changed row version lands as one more raw row: keep the newest. Load ids are
--- fixed-width epoch strings, so they order as text.
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by region_id
-            order by updated_at desc, _loaded_load_id desc
-        ) as version_rank
-    from renamed
-),
-
-latest as (
-    select * from ranked
-    where version_rank = 1
-),
-
-final as (
-    select
-        region_id,
-        region_name,
-        region_comment,
-        updated_at,
-        _loaded_load_id,
-        _loaded_at
-    from latest
-)
+{{ newest_version_per_key(
+    'renamed',
+    unique_key='region_id',
+    columns=[
+        'region_id',
+        'region_name',
+        'region_comment',
+        'updated_at',
+        '_loaded_load_id',
+        '_loaded_at',
+    ],
+) }}
 
 select * from final
