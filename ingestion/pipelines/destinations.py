@@ -35,7 +35,6 @@ class Destination:
     destination: Any
     dataset_name: str
     staging: Any = None
-    loader_file_format: str = "parquet"
 
     @property
     def is_lake(self) -> bool:
@@ -106,6 +105,28 @@ def for_pipeline(
         credentials={"region_name": env.get("ATHENA_REGION") or env.get("AWS_REGION") or "eu-west-1"},
     )
     return Destination("athena", destination, dataset, staging=lake.raw_destination(settings))
+
+
+def file_format(pipeline: dlt.Pipeline, items: str = "arrow") -> str:
+    """The load file format for ``pipeline``'s destination: Parquet, except on PostgreSQL.
+
+    PostgreSQL loads Parquet only through the ADBC driver, which the project does not
+    install. Arrow tables (``items="arrow"``) go in as CSV with ``COPY``, its fastest path;
+    Python dicts (``items="objects"``) as INSERTs, because dlt 1.31's CSV writer
+    over-counts the rows of object items in its load report (300 rows reported as 1,200),
+    and the pipelines report those counts.
+    """
+    if pipeline.destination.destination_name != "postgres":
+        return "parquet"
+    return "csv" if items == "arrow" else "insert_values"
+
+
+def described(pipeline: dlt.Pipeline, settings: Settings) -> str:
+    """Where ``pipeline`` loaded, for people: the lake folder or ``<warehouse> schema <dataset>``."""
+    name = pipeline.destination.destination_name
+    if name == "filesystem":
+        return pipeline.destination.config_params.get("bucket_url", settings.lake_url) + f"/{pipeline.dataset_name}"
+    return f"{name} schema {pipeline.dataset_name}"
 
 
 def postgres_url(env: dict[str, str]) -> str:

@@ -1,4 +1,4 @@
-"""Run the ``partners`` pipeline: landing CSVs → raw Parquet, rejects → quarantine."""
+"""Run the ``partners`` pipeline: landing CSVs → raw zone, rejects → quarantine (lake or warehouse)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.sources.filesystem import filesystem
 
 from ingestion.errors import PlatformError
-from ingestion.pipelines import lake
+from ingestion.pipelines import destinations, lake
 from ingestion.pipelines.partners import partner_feeds, partner_rejects
 from ingestion.pipelines.partners.helpers import read_new_files
 from ingestion.pipelines.partners.settings import (
@@ -35,7 +35,7 @@ def run(settings: Settings, progress: str = "log") -> dict:
     """
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     started = time.monotonic()
-    pipeline = _pipeline(settings, PIPELINE_NAME, lake.raw_destination(settings), progress)
+    pipeline = _pipeline(settings, PIPELINE_NAME, destinations.for_pipeline(DATASET_NAME, settings), progress)
     loaded = dict(_state_files(pipeline))
     listing = filesystem(bucket_url=settings.zone_url("landing", "partners"), file_glob=FILE_GLOB)
     batch = read_new_files(list(listing), loaded, set(loaded.values()))
@@ -43,7 +43,8 @@ def run(settings: Settings, progress: str = "log") -> dict:
     quarantined = 0
     if batch:
         if any(parsed.rejects for parsed in batch):
-            quarantine = _pipeline(settings, QUARANTINE_PIPELINE_NAME, quarantine_destination(settings), progress)
+            quarantine_to = destinations.for_pipeline(DATASET_NAME, settings, zone="quarantine")
+            quarantine = _pipeline(settings, QUARANTINE_PIPELINE_NAME, quarantine_to, progress)
             _run(quarantine, partner_rejects(batch))
             quarantined = lake.loaded_rows(quarantine).get("rejected_rows", 0)
         _run(pipeline, partner_feeds(batch))
@@ -66,14 +67,14 @@ def run(settings: Settings, progress: str = "log") -> dict:
         "data_rows": data_rows,
         "seconds": seconds,
         "rows_per_s": data_rows / max(seconds, 1e-9),
+        "destination": destinations.described(pipeline, settings),
     }
 
 
-def _pipeline(settings: Settings, name: str, destination, progress: str) -> dlt.Pipeline:
+def _pipeline(settings: Settings, name: str, to: destinations.Destination, progress: str) -> dlt.Pipeline:
+    """Raw zone and quarantine in the lake; ``raw_partners``/``quarantine_partners`` in a warehouse."""
     return dlt.pipeline(
-        pipeline_name=name,
-        destination=destination,
-        dataset_name=DATASET_NAME,
+        **to.pipeline_kwargs(name),
         pipelines_dir=str(settings.pipelines_dir),
         progress=progress,
     )
@@ -90,16 +91,9 @@ def _state_files(pipeline: dlt.Pipeline) -> dict[str, str]:
 
 def _run(pipeline: dlt.Pipeline, source) -> None:
     try:
-        info = pipeline.run(source, loader_file_format="parquet")
+        info = pipeline.run(source, loader_file_format=destinations.file_format(pipeline, items="objects"))
     except PipelineStepFailed as exc:
         raise PlatformError(
             f"{pipeline.pipeline_name} pipeline failed at step {exc.step}: {lake.root_cause(exc)}"
         ) from exc
     info.raise_on_failed_jobs()
-
-
-def quarantine_destination(settings: Settings):
-    """The raw zone's destination, pointed at the quarantine zone (same credentials)."""
-    destination = lake.raw_destination(settings)
-    destination.config_params["bucket_url"] = settings.zone_url("quarantine")
-    return destination

@@ -1,4 +1,4 @@
-"""Run the ``payments`` pipeline: payments API → lake raw zone (Parquet)."""
+"""Run the ``payments`` pipeline: payments API → lake raw zone (Parquet), or ``raw_payments`` in the warehouse."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.errors import PlatformError
-from ingestion.pipelines import lake
+from ingestion.pipelines import destinations, lake
 from ingestion.pipelines.payments import payments_api
 from ingestion.pipelines.payments.helpers import check_token
 from ingestion.pipelines.payments.settings import (
-    DATASET_NAME,
     PIPELINE_NAME,
     RATE_LIMIT_ENV,
     TOKEN_ENV,
@@ -40,9 +39,7 @@ def run(settings: Settings, progress: str = "log", **source_options) -> dict:
         base_url, token, server = _api(settings, stack)
         check_token(base_url, token)
         pipeline = dlt.pipeline(
-            pipeline_name=PIPELINE_NAME,
-            destination=lake.raw_destination(settings),
-            dataset_name=DATASET_NAME,
+            **destinations.for_pipeline(PIPELINE_NAME, settings).pipeline_kwargs(PIPELINE_NAME),
             pipelines_dir=str(settings.pipelines_dir),
             progress=progress,
         )
@@ -50,7 +47,7 @@ def run(settings: Settings, progress: str = "log", **source_options) -> dict:
         try:
             info = pipeline.run(
                 payments_api(base_url=base_url, token=token, **source_options),
-                loader_file_format="parquet",
+                loader_file_format=destinations.file_format(pipeline, items="objects"),
             )
         except PipelineStepFailed as exc:
             # A failed extract leaves no load package: nothing reaches the lake and the
@@ -69,6 +66,7 @@ def run(settings: Settings, progress: str = "log", **source_options) -> dict:
         "records_per_s": total / max(seconds, 1e-9),
         "load_ids": list(info.loads_ids),
         "rate_limited_requests": rate_limited,
+        "destination": destinations.described(pipeline, settings),
     }
 
 

@@ -51,7 +51,7 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
             log.warning("shop: finishing the load package of an interrupted run first")
             pipeline.normalize()
             pipeline.load().raise_on_failed_jobs()
-        info = pipeline.run(make_source(settings), loader_file_format="parquet")
+        info = pipeline.run(make_source(settings), loader_file_format=destinations.file_format(pipeline))
     except PipelineStepFailed as exc:
         raise PlatformError(f"shop pipeline failed at step {exc.step}: {lake.root_cause(exc)}") from exc
     info.raise_on_failed_jobs()
@@ -59,8 +59,5 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
     rows = lake.loaded_rows(pipeline)
     total = sum(rows.values())
     log.info("shop: %s rows in %.1fs (%s rows/s)", f"{total:,}", seconds, f"{total / max(seconds, 1e-9):,.0f}")
-    if pipeline.destination.destination_name == "filesystem":
-        where = settings.zone_url("raw", pipeline.dataset_name)
-    else:
-        where = f"{pipeline.destination.destination_name} schema {pipeline.dataset_name}"
+    where = destinations.described(pipeline, settings)
     return {"rows": rows, "seconds": seconds, "load_ids": list(info.loads_ids), "destination": where}
