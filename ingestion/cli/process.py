@@ -10,6 +10,8 @@ from ingestion.settings import load_settings
 
 # Each job module has run(settings, engine) -> counts of the batch it processed.
 JOBS = {"clickstream": "processing.clickstream"}
+# Warehouse-first targets (pg, redshift, athena) get each job's output loaded by dlt.
+PUBLISH = {"clickstream": "ingestion.pipelines.clickstream.warehouse"}
 
 
 @click.command()
@@ -23,6 +25,9 @@ JOBS = {"clickstream": "processing.clickstream"}
 )
 def process(names: tuple[str, ...], engine: str) -> None:
     """Run the processing jobs (default: all) on the landing files not processed yet.
+
+    With a warehouse-first DBT_TARGET (pg, redshift, athena), the output is then loaded
+    into the warehouse's processed_<job> schema as well.
 
     \b
     Examples:
@@ -39,3 +44,7 @@ def process(names: tuple[str, ...], engine: str) -> None:
             f"{s['duplicates']:,} duplicates; {s['partitions_rewritten']} partitions "
             f"rewritten in {s['seconds']:.1f}s"
         )
+        publisher = importlib.import_module(PUBLISH[name])
+        if publisher.needed(settings):
+            loaded = publisher.run(settings)
+            click.echo(f"{name}: loaded {sum(loaded['rows'].values()):,} rows into {loaded['destination']}")
