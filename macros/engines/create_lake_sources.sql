@@ -29,9 +29,14 @@
 {%- set relation = source_node.schema ~ '.' ~ source_node.identifier -%}
 {%- do statements.append('drop table if exists ' ~ relation) -%}
 {%- set merge_schema = ", mergeSchema 'true'" if location.format == 'parquet' else '' -%}
-{%- set options = "options (path '" ~ location.path ~ "'" ~ merge_schema ~ ')' -%}
+{%- set recursive = ", recursiveFileLookup 'true'" if location.recursive else '' -%}
+{%- set options = "options (path '" ~ location.path ~ "'" ~ merge_schema ~ recursive ~ ')' -%}
 {%- set create = 'create table ' ~ relation ~ ' using ' ~ location.format ~ ' ' ~ options -%}
 {%- do statements.append(create) -%}
+{%- if location.hive -%}
+{#- The catalog lists no partition of a table created over existing folders until asked. -#}
+{%- do statements.append('alter table ' ~ relation ~ ' recover partitions') -%}
+{%- endif -%}
 {%- endif -%}
 {%- endfor -%}
 {%- for statement in statements -%}
