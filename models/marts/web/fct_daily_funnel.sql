@@ -67,7 +67,7 @@ daily as (
 final as (
     select
         *,
-        cast(order_session_count as {{ dbt.type_numeric() }})
+        cast(order_session_count as {{ type_double() }})
         / nullif(session_count, 0) as conversion_rate
     from daily
 )
