@@ -47,7 +47,7 @@ sources: setup ## Rebuild the simulated sources from scratch at SF (history up t
 advance: setup ## Release the next DAYS simulated days in every source (make advance DAYS=3)
 	$(CLI) sources advance --days $(DAYS)
 
-ingest: setup ## Run the dlt pipelines: new and changed source rows into the lake
+ingest: setup ## Run the dlt pipelines: new and changed source rows into the lake (or raw_* for pg/redshift/athena)
 	$(CLI) ingest all
 
 process: setup ## Run the processing jobs (Spark or DuckDB) from landing/ into processed/

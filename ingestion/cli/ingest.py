@@ -1,4 +1,4 @@
-"""`ingestion ingest`: run dlt pipelines from the sources into the lake."""
+"""`ingestion ingest`: run dlt pipelines from the sources into the lake (or the warehouse's raw schemas)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from ingestion.settings import load_settings
 @click.command()
 @click.argument("names", nargs=-1, type=click.Choice([*pipelines.PIPELINES, "all"]))
 def ingest(names: tuple[str, ...]) -> None:
-    """Load new and changed data from the named sources (default: all) into the lake.
+    """Load new and changed data from the named sources (default: all) into the lake,
+    or into the warehouse's raw_<source> schemas when DBT_TARGET is pg, redshift or athena.
 
     \b
     Examples:

@@ -1,4 +1,4 @@
-"""dlt pipelines, one package per source, each landing in the lake's raw zone.
+"""dlt pipelines, one package per source, each landing in the lake's raw zone or a warehouse.
 
 ``PIPELINES`` maps a pipeline name to the module that runs it; every module has
 ``run(settings) -> dict`` returning what it loaded (row counts per table at least).

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from dataclasses import replace
 
+import duckdb
 import psycopg2
 import pytest
 
@@ -118,3 +121,45 @@ def test_pg_target_loads_the_raw_schema_into_postgres(pg_server, tmp_path):
         cur.execute("select count(*) from raw_shop._dlt_loads where status = 0")
         assert cur.fetchone()[0] == 1
     assert not (tmp_path / "lake" / "raw" / "shop").exists()
+
+
+@pytest.mark.postgres
+def test_processed_clickstream_loads_into_postgres_once(pg_server, tmp_path):
+    """The job's output is merged into processed_clickstream on its keys.
+
+    Every processed file is then made to look new, as after a load that committed but
+    whose cursor was never saved, or after the job rewrote a partition: loading all of it
+    again must double nothing.
+    """
+    dbname = "processed_load"
+    url = postgres.create_database(pg_server, dbname)
+    env = platform_env(tmp_path, SF="0.01", DBT_TARGET="pg", PG_PORT=str(pg_server.port), PG_DBNAME=dbname)
+    cli(env, "sources", "init", "--sf", "0.01", "--only", "clickstream")
+    first = cli(env, "process", "clickstream").stdout
+    assert "into postgres schema processed_clickstream" in first
+
+    def counts() -> tuple[int, int, int]:
+        with psycopg2.connect(url) as con, con.cursor() as cur:
+            cur.execute("select count(*), count(distinct event_id) from processed_clickstream.events")
+            events, distinct = cur.fetchone()
+            cur.execute("select count(*) from processed_clickstream.audit")
+            return events, distinct, cur.fetchone()[0]
+
+    lake = tmp_path / "lake" / "processed"
+    with duckdb.connect() as con:
+        in_lake = con.execute(
+            "select count(*) from read_parquet(?)", [str(lake / "clickstream" / "*" / "*.parquet")]
+        ).fetchone()[0]
+        files = con.execute(
+            "select count(*) from read_parquet(?)", [str(lake / "clickstream_audit" / "*" / "*.parquet")]
+        ).fetchone()[0]
+    assert counts() == (in_lake, in_lake, files)
+    assert in_lake > 0
+
+    later = time.time() + 5
+    for path in lake.rglob("*.parquet"):
+        os.utime(path, (later, later))
+    again = cli(env, "process", "clickstream").stdout
+    reloaded = int(again.split("clickstream: loaded ")[1].split(" rows")[0].replace(",", ""))
+    assert reloaded == in_lake + files, again
+    assert counts() == (in_lake, in_lake, files)

@@ -32,6 +32,7 @@ from ingestion.settings import Settings
 PIPELINE_NAME = "clickstream_processed"
 SOURCE_NAME = "clickstream"
 ZONE = "processed"
+BATCH_ROWS = 250_000
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +57,27 @@ def _required(table: pa.Table, column: str) -> pa.Table:
     return table.cast(table.schema.set(index, table.schema.field(index).with_nullable(False)))
 
 
+def _batches(file_item: FileItemDict) -> Iterator[pa.Table]:
+    """A Parquet file in record batches, so a day of a large SF never sits in memory whole."""
+    with file_item.open() as handle:
+        for batch in pq.ParquetFile(handle).iter_batches(batch_size=BATCH_ROWS):
+            yield pa.Table.from_batches([batch])
+
+
 @dlt.transformer(name="events", write_disposition="merge", primary_key="event_id")
 def events(files: list[FileItemDict]) -> Iterator[pa.Table]:
     for file_item in files:
-        with file_item.open() as handle:
-            table = pq.read_table(handle)
-        day = pa.array([_partition_date(file_item)] * table.num_rows, type=pa.date32())
-        yield _required(table.append_column("event_date", day), "event_id")
+        day = _partition_date(file_item)
+        for table in _batches(file_item):
+            column = pa.array([day] * table.num_rows, type=pa.date32())
+            yield _required(table.append_column("event_date", column), "event_id")
 
 
 @dlt.transformer(name="audit", write_disposition="merge", primary_key="source_file")
 def audit(files: list[FileItemDict]) -> Iterator[pa.Table]:
     for file_item in files:
-        with file_item.open() as handle:
-            yield _required(pq.read_table(handle), "source_file")
+        for table in _batches(file_item):
+            yield _required(table, "source_file")
 
 
 @dlt.source(name=SOURCE_NAME)
@@ -90,9 +98,14 @@ def run(settings: Settings, progress: str = "log") -> dict:
     pipeline = dlt.pipeline(
         **to.pipeline_kwargs(PIPELINE_NAME), pipelines_dir=str(settings.pipelines_dir), progress=progress
     )
+    source = processed_clickstream(settings)
+    if to.name == "athena":
+        # Athena merges only into Iceberg tables; Hive tables would be appended to.
+        for resource in source.resources.values():
+            resource.apply_hints(table_format="iceberg")
     started = time.monotonic()
     try:
-        info = pipeline.run(processed_clickstream(settings), loader_file_format=destinations.file_format(pipeline))
+        info = pipeline.run(source, loader_file_format=destinations.file_format(pipeline))
     except PipelineStepFailed as exc:
         raise PlatformError(f"{PIPELINE_NAME} pipeline failed at step {exc.step}: {lake.root_cause(exc)}") from exc
     info.raise_on_failed_jobs()
