@@ -32,41 +32,33 @@ renamed as (
         cast(amount_refunded / 100.0 as decimal(18, 2)) as amount_refunded,
         status = 'succeeded' as is_paid,
         {{ dbt.dateadd('second', 'created', epoch) }} as created_at,
+        cast({{ dbt.dateadd('second', 'created', epoch) }} as date) as created_date,
         {{ dbt.dateadd('second', 'updated', epoch) }} as updated_at,
         cast(_dlt_load_id as {{ dbt.type_string() }}) as _loaded_load_id
     from committed
 ),
 
 -- Each change of a charge lands as one more row: keep the newest version of each id.
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by charge_id
-            order by updated_at desc, _loaded_load_id desc
-        ) as version_rank
-    from renamed
-),
+{{ newest_version_per_key(
+    'renamed',
+    unique_key='charge_id',
+    columns=[
+        'charge_id',
+        'order_id',
+        'customer_id',
+        'charge_status',
+        'failure_code',
+        'currency',
+        'amount_cents',
+        'amount_refunded_cents',
+        'amount',
+        'amount_refunded',
+        'is_paid',
+        'created_at',
+        'created_date',
+        'updated_at',
+        '_loaded_load_id',
+    ],
+) }}
 
-latest as (
-    select
-        charge_id,
-        order_id,
-        customer_id,
-        charge_status,
-        failure_code,
-        currency,
-        amount_cents,
-        amount_refunded_cents,
-        amount,
-        amount_refunded,
-        is_paid,
-        created_at,
-        cast(created_at as date) as created_date,
-        updated_at,
-        _loaded_load_id
-    from ranked
-    where version_rank = 1
-)
-
-select * from latest
+select * from final
