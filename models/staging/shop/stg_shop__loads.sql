@@ -1,22 +1,4 @@
-with
-
-source as (
-    select * from {{ source('shop', '_dlt_loads') }}
-),
-
-renamed as (
-    select
-        cast(load_id as {{ dbt.type_string() }}) as load_id,
-        cast(schema_name as {{ dbt.type_string() }}) as schema_name,
-        cast(status as integer) as load_status,
-        cast(inserted_at as {{ dbt.type_timestamp() }}) as loaded_at,
-        cast(schema_version_hash as {{ dbt.type_string() }}) as schema_version_hash
-    from source
-),
-
-committed as (
-    select * from renamed
-    where load_status = 0
-)
-
-select * from committed
+{{ committed_dlt_loads(
+    source('shop', '_dlt_loads'),
+    extra_columns=['schema_name', 'schema_version_hash'],
+) }}
