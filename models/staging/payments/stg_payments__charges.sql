@@ -11,12 +11,7 @@ loads as (
     select * from {{ ref('stg_payments__loads') }}
 ),
 
-committed as (
-    select source.*
-    from source
-    inner join loads
-        on source._dlt_load_id = loads.load_id
-),
+{{ committed_rows_since_last_run('source', 'loads') }},
 
 renamed as (
     select
