@@ -16,29 +16,7 @@ orders as (
     select * from {{ ref('fct_orders') }}
 ),
 
-{% if is_incremental() %}
-
-window_start as (
-    select
-        {{ dbt.dateadd('day', '-1 - ' ~ var('clickstream_lookback_days', 3), 'max(session_date)') }}
-            as rebuild_from
-    from {{ this }}
-),
-
-sessions_in_window as (
-    select sessions.*
-    from sessions
-    cross join window_start
-    where sessions.session_date >= window_start.rebuild_from
-),
-
-{% else %}
-
-sessions_in_window as (
-    select * from sessions
-),
-
-{% endif %}
+{{ rows_in_lookback_window('sessions', 'session_date') }},
 
 -- The web order ties the funnel to the shop: its revenue is the order's, from fct_orders.
 sessions_with_orders as (

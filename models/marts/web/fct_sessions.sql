@@ -12,31 +12,9 @@ events as (
     select * from {{ ref('int_clickstream_events_sessionized') }}
 ),
 
-{% if is_incremental() %}
-
 -- Same lookback as the sessionized events (3 days of late arrivals), plus the day a
 -- visit crossing midnight started on.
-window_start as (
-    select
-        {{ dbt.dateadd('day', '-1 - ' ~ var('clickstream_lookback_days', 3), 'max(session_date)') }}
-            as rebuild_from
-    from {{ this }}
-),
-
-events_in_window as (
-    select events.*
-    from events
-    cross join window_start
-    where events.session_date >= window_start.rebuild_from
-),
-
-{% else %}
-
-events_in_window as (
-    select * from events
-),
-
-{% endif %}
+{{ rows_in_lookback_window('events', 'session_date') }},
 
 sessions as (
     select
