@@ -20,7 +20,7 @@ export PG_PORT ?= $(shell cat $(PG_DIR)/port 2>/dev/null || echo 5432)
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
-CLI := $(RUN) ingestion
+CLI := $(RUN) marketplace
 
 .PHONY: help setup demo sources advance ingest process build run freshness docs docs-serve test lint fmt bench pg-up pg-down clean
 
@@ -36,16 +36,16 @@ help: ## List the targets, one line each
 setup: .venv/.synced ## Install Python, dbt and DuckDB dependencies into .venv (uv, offline-safe)
 
 demo: setup ## Fresh start: simulate at SF, ingest, build and test, docs, headline numbers
-	$(CLI) sources init --sf $(SF)
+	$(CLI) simulate init --sf $(SF)
 	$(MAKE) run
 	$(DBT) docs generate --target $(DBT_TARGET) --quiet
-	$(RUN) python -m ingestion.report
+	$(CLI) report
 
 sources: setup ## Rebuild the simulated sources from scratch at SF (history up to the cutoff)
-	$(CLI) sources init --sf $(SF)
+	$(CLI) simulate init --sf $(SF)
 
 advance: setup ## Release the next DAYS simulated days in every source (make advance DAYS=3)
-	$(CLI) sources advance --days $(DAYS)
+	$(CLI) simulate advance --days $(DAYS)
 
 ingest: setup ## Run the dlt pipelines: new and changed source rows into the lake (or raw_* for pg/redshift/athena)
 	$(CLI) ingest all
@@ -86,13 +86,13 @@ test: setup ## Lint, then pytest: unit tests and end-to-end runs in temporary DA
 	$(RUN) pytest
 
 bench: setup ## Benchmarks at SF 0.01, 0.1 and 1; writes docs/benchmarks.md
-	$(RUN) python -m benchmarks.run
+	$(CLI) bench
 
 pg-up: setup ## Start a throwaway PostgreSQL for DBT_TARGET=pg (prints its URL)
-	$(RUN) python -m ingestion.devservices.postgres up --dir $(PG_DIR)
+	$(CLI) pg up --dir $(PG_DIR)
 
 pg-down: ## Stop the throwaway PostgreSQL and delete its files
-	$(RUN) python -m ingestion.devservices.postgres down --dir $(PG_DIR) --remove
+	$(CLI) pg down --dir $(PG_DIR) --remove
 
 clean: ## Remove generated data and dbt output (keeps .venv)
 	rm -rf $(DATA_DIR) target logs

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from benchmarks.harness import bench_env, measure
 from ingestion.settings import load_settings
-from ingestion.simulator import clickstream, shop
-from ingestion.simulator.context import SimContext
+from simulator import clickstream, shop
+from simulator.context import SimContext
 
 
 def run(sf: float, workdir: Path) -> dict:

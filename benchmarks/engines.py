@@ -31,8 +31,8 @@ def run(sf: float, workdir: Path) -> dict:
         pg = {"PG_PORT": str(server.port), "PG_DBNAME": "bench"}
         env = bench_env(data_dir, SF=f"{sf:g}")
         pg_env = {**env, "DBT_TARGET": "pg", **pg}
-        cli = str(BIN / "ingestion")
-        measure([cli, "sources", "init", "--sf", f"{sf:g}"], env)
+        cli = str(BIN / "marketplace")
+        measure([cli, "simulate", "init", "--sf", f"{sf:g}"], env)
         measure([cli, "ingest", "all"], env)
         measure([cli, "process", "all"], env)
         load_s = sum(measure([cli, step, "all"], pg_env).seconds for step in ("ingest", "process"))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+from marketplace.devenv import ROOT, child_env
+
+# The tests' environment helper, so benchmarks measure what the tests run.
+bench_env = child_env
 
 
 @dataclass
@@ -18,23 +18,6 @@ class Measured:
     seconds: float
     peak_mib: float
     stdout: str
-
-
-def bench_env(data_dir: Path, **overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("LAKE_URL", "SHOP_DB_URL")}
-    env.update(
-        DATA_DIR=str(data_dir),
-        DBT_TARGET="ci",
-        DBT_PROFILES_DIR=str(ROOT / "profiles"),
-        DBT_TARGET_PATH=str(data_dir / "target"),
-        DBT_LOG_PATH=str(data_dir / "logs"),
-        RUNTIME__DLTHUB_TELEMETRY="false",
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DO_NOT_TRACK="1",
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-    )
-    env.update(overrides)
-    return env
 
 
 def measure(args: list[str], env: dict[str, str]) -> Measured:

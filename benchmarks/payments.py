@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -10,8 +9,8 @@ from pathlib import Path
 from ingestion.pipelines.partners import pipeline as partners_pipeline
 from ingestion.pipelines.payments import pipeline as payments_pipeline
 from ingestion.settings import Settings, load_settings
-from ingestion.simulator import partners, payments, payments_api, shop
-from ingestion.simulator.context import SimContext
+from simulator import partners, payments, payments_api, shop
+from simulator.context import SimContext
 
 # One request in ten answered 429 with Retry-After: 1, a busy but healthy API.
 RATE_LIMIT = 0.1
@@ -22,7 +21,6 @@ STRIPE_PAGE_SIZE = 100
 
 def run(sf: float, workdir: Path) -> dict:
     root = workdir / f"payments-sf{sf:g}"
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     settings = load_settings({"DATA_DIR": str(root / "sources"), "SF": str(sf)})
     ctx = SimContext(settings)
     shop.init(ctx, shop.DEFAULT_CUTOFF)
@@ -64,19 +62,9 @@ def _fresh_lake(settings: Settings, data_dir: Path) -> Settings:
 def _served_run(store: Path, settings: Settings, faults: payments_api.Faults | None, page_size: int | None) -> dict:
     """One full load of the store, served on a free port, into the settings' lake."""
     options = {"page_size": page_size} if page_size else {}
-    saved = {k: os.environ.get(k) for k in ("PAYMENTS_API_URL", "PAYMENTS_API_TOKEN")}
     with payments_api.running(store, faults=faults) as server:
-        os.environ["PAYMENTS_API_URL"] = server.url
-        os.environ["PAYMENTS_API_TOKEN"] = payments_api.LOCAL_TOKEN
-        try:
-            started = time.perf_counter()
-            summary = payments_pipeline.run(settings, **options)
-            seconds = time.perf_counter() - started
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        started = time.perf_counter()
+        summary = payments_pipeline.run(settings, base_url=server.url, token=payments_api.LOCAL_TOKEN, **options)
+        seconds = time.perf_counter() - started
         throttled = server.served.count(429)
     return {"records": sum(summary["rows"].values()), "seconds": seconds, "throttled": throttled}

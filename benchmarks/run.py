@@ -1,6 +1,6 @@
 """`make bench`: measure every path at several scale factors and write docs/benchmarks.md.
 
-    BENCH_SF="0.01 0.1 1" BENCH_REPEAT=3 python -m benchmarks.run
+    BENCH_SF="0.01 0.1 1" BENCH_REPEAT=3 marketplace bench
 
 Each figure is the median of BENCH_REPEAT fresh runs (default 3 below SF 1, 1 at SF 1 and
 above, where a run takes minutes); ratios are computed within one run, then medianed.
@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.harness import ROOT, median
+from ingestion.settings import load_settings
 
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 # Each module has run(sf, workdir) -> dict of figures; the table is written per module.
@@ -25,7 +26,7 @@ SUITES = ("shop", "clickstream", "payments", "engines")
 
 
 def repeats(sf: float) -> int:
-    return int(os.environ.get("BENCH_REPEAT") or (3 if sf < 1 else 1))
+    return load_settings().bench_repeat or (3 if sf < 1 else 1)
 
 
 def collect(suite, sf: float) -> dict:
@@ -59,7 +60,7 @@ def write(sections: list, seconds: float) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`python -m benchmarks.run`); not a test. Seconds are wall-clock medians of",
+        "Written by `make bench` (`marketplace bench`); not a test. Seconds are wall-clock medians of",
         "fresh runs; `*_peak_mib` is the peak resident memory of the measured command and its children.",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
@@ -73,7 +74,7 @@ def write(sections: list, seconds: float) -> str:
 
 
 def main() -> None:
-    scale_factors = [float(s) for s in (os.environ.get("BENCH_SF") or "0.01 0.1 1").split()]
+    scale_factors = list(load_settings().bench_sf)
     started = time.monotonic()
     sections = []
     for name in SUITES:

@@ -20,13 +20,13 @@ def model_seconds(env: dict[str, str]) -> float:
 
 def run(sf: float, workdir: Path) -> dict:
     env = bench_env(workdir / f"sf{sf:g}", SF=str(sf), TPCH_CACHE_DIR=str(workdir / f"sf{sf:g}" / "cache"))
-    cli, dbt = str(BIN / "ingestion"), str(BIN / "dbt")
-    simulate = measure([cli, "sources", "init", "--sf", str(sf), "--only", "shop"], env)
+    cli, dbt = str(BIN / "marketplace"), str(BIN / "dbt")
+    simulate = measure([cli, "simulate", "init", "--sf", str(sf), "--only", "shop"], env)
     ingest = measure([cli, "ingest", "shop"], env)
     rows = int(re.search(r"shop: loaded ([\d,]+) rows", ingest.stdout).group(1).replace(",", ""))
     build = measure([dbt, "build", *SHOP_SELECTION], env)
     build_models = model_seconds(env)
-    advance = measure([cli, "sources", "advance", "--days", "1"], env)
+    advance = measure([cli, "simulate", "advance", "--days", "1"], env)
     ingest_day = measure([cli, "ingest", "shop"], env)
     day_rows = int(re.search(r"shop: loaded ([\d,]+) rows", ingest_day.stdout).group(1).replace(",", ""))
     build_day = measure([dbt, "build", *SHOP_SELECTION], env)

@@ -1,1 +1,1 @@
-"""Ingestion for the marketplace data platform: source simulators, dlt pipelines and the CLI."""
+"""Ingestion for the marketplace data platform: dlt pipelines, one package per source, and the settings."""

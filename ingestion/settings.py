@@ -1,13 +1,23 @@
-"""Settings from environment variables, with local defaults.
+"""Every setting of the platform, read in one place: environment variables with local defaults.
 
-Every component reads its paths and targets from here, so the same code points at a
-local folder and DuckDB on a laptop and at S3, Redshift or Athena in production.
+``VARIABLES`` is the list of record: each variable's name, default, meaning, accepted
+values and who reads it. ``load_settings`` reads the platform's own variables (typed and
+validated: a bad value names the variable and what it accepts); the others are read by
+the tool named in ``read_by`` (dlt's configuration for a pipeline's own settings, dbt's
+``env_var()`` in ``profiles/profiles.yml``, the AWS SDK's credential chain), and are
+listed here so that ``.env.example`` and ``docs/settings.md``, both generated from this
+list (``marketplace settings``), name every variable a deployment can set. A test checks
+that no other module reads the environment and that both files are up to date.
+
+The same code points at a local folder and DuckDB on a laptop and at S3, Redshift or
+Athena in production; production is never the default.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.errors import PlatformError
@@ -16,6 +26,171 @@ SF_MIN = 0.01
 SF_MAX = 100.0
 DBT_TARGETS = ("dev", "ci", "pg", "spark", "redshift", "athena")
 LAKE_ZONES = ("landing", "raw", "processed", "quarantine")
+INGEST_DESTINATIONS = ("auto", "lake", "warehouse")
+CLICKSTREAM_DELIVERIES = ("firehose", "kinesis")
+# Who reads a variable: this module, dlt's config providers, dbt (env_var in profiles.yml), the AWS SDK.
+READERS = ("settings", "dlt", "dbt", "aws")
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str  # as written in .env.example; "" means unset
+    meaning: str
+    group: str
+    choices: tuple[str, ...] = ()
+    secret: bool = False
+    read_by: str = "settings"
+
+
+_PLATFORM = "Platform"
+_SIM = "Simulated sources (demo and tests only)"
+_PAYMENTS = "Payments pipeline (dlt configuration)"
+_CLICK = "Clickstream"
+_WAREHOUSE = "Warehouse-first loading and dbt targets"
+_PG = "Target pg (local PostgreSQL, the Redshift rehearsal)"
+_REDSHIFT = "Target redshift"
+_ATHENA = "Target athena"
+_SPARK = "Target spark and the Spark job"
+_AWS = "AWS (S3 lake, Kinesis, Glue; the SDK's usual chain)"
+_DEV = "Developer tools"
+
+VARIABLES: tuple[Variable, ...] = (
+    # -- the platform -------------------------------------------------------------------
+    Variable("DATA_DIR", "./data", "Everything generated locally: sources, lake, warehouse, dlt state.", _PLATFORM),
+    Variable("LAKE_URL", "$DATA_DIR/lake", "The lake root: a folder, or s3://bucket/prefix.", _PLATFORM),
+    Variable("DBT_TARGET", "dev", "dbt target; also decides where the pipelines load.", _PLATFORM, DBT_TARGETS),
+    Variable(
+        "SHOP_DB_URL",
+        "sqlite:///$DATA_DIR/sources/shop.db",
+        "The shop database the shop pipeline reads (and the simulator writes): sqlite:///PATH or "
+        "postgresql://USER:PASSWORD@HOST:PORT/DB (e.g. RDS).",
+        _PLATFORM,
+        secret=True,
+    ),
+    Variable(
+        "INGEST_DESTINATION",
+        "auto",
+        "Where pipelines load: auto (what DBT_TARGET implies), lake, or warehouse (raw_* schemas).",
+        _PLATFORM,
+        INGEST_DESTINATIONS,
+    ),
+    # -- the simulator ------------------------------------------------------------------
+    Variable("SF", "0.01", f"TPC-H scale factor of the simulated sources, {SF_MIN:g} to {SF_MAX:g}.", _SIM),
+    Variable("SEED", "42", "Seed of everything the simulator randomises.", _SIM),
+    Variable("TPCH_CACHE_DIR", "$DATA_DIR/sources", "Where generated TPC-H datasets are cached.", _SIM),
+    Variable(
+        "PAYMENTS_API_RATE_LIMIT",
+        "0",
+        "Share of requests (0 to 1) the local payments API answers 429 with Retry-After.",
+        _SIM,
+    ),
+    # -- payments -----------------------------------------------------------------------
+    Variable(
+        "SOURCES__PAYMENTS__BASE_URL",
+        "",
+        "Base URL of the payments API. Unset: the CLI serves the simulated API on a free port for the run.",
+        _PAYMENTS,
+        read_by="dlt",
+    ),
+    Variable(
+        "SOURCES__PAYMENTS__TOKEN",
+        "",
+        "Bearer token of the payments API (required with SOURCES__PAYMENTS__BASE_URL).",
+        _PAYMENTS,
+        secret=True,
+        read_by="dlt",
+    ),
+    # -- clickstream --------------------------------------------------------------------
+    Variable(
+        "CLICKSTREAM_DELIVERY",
+        "firehose",
+        "firehose: events arrive as gzip files in landing/clickstream/; kinesis: the clickstream "
+        "pipeline consumes CLICKSTREAM_STREAM into that layout.",
+        _CLICK,
+        CLICKSTREAM_DELIVERIES,
+    ),
+    Variable("CLICKSTREAM_STREAM", "clickstream", "Name of the Kinesis stream of web events.", _CLICK),
+    # -- warehouse loading and dbt sources ------------------------------------------------
+    Variable(
+        "SHOP_RAW_SCHEMA", "raw_shop", "Schema of the shop's raw tables (warehouse-first).", _WAREHOUSE, read_by="dbt"
+    ),
+    Variable("PAYMENTS_RAW_SCHEMA", "raw_payments", "Schema of the raw payments.", _WAREHOUSE, read_by="dbt"),
+    Variable("PARTNERS_RAW_SCHEMA", "raw_partners", "Schema of the raw partner rows.", _WAREHOUSE, read_by="dbt"),
+    Variable(
+        "PARTNERS_QUARANTINE_SCHEMA",
+        "quarantine_partners",
+        "Schema of rejected partner rows.",
+        _WAREHOUSE,
+        read_by="dbt",
+    ),
+    Variable(
+        "CLICKSTREAM_SCHEMA",
+        "processed_clickstream",
+        "Schema of the processed clickstream (or a Redshift Spectrum schema over it).",
+        _WAREHOUSE,
+        read_by="dbt",
+    ),
+    # -- pg -----------------------------------------------------------------------------
+    Variable("PG_HOST", "127.0.0.1", "PostgreSQL host.", _PG),
+    Variable("PG_PORT", "5432", "PostgreSQL port (make pg-up picks one and passes it on).", _PG),
+    Variable("PG_USER", "postgres", "PostgreSQL user (dbt and the loader).", _PG),
+    Variable("PG_PASSWORD", "", "PostgreSQL password (empty for the local cluster's trust login).", _PG, secret=True),
+    Variable("PG_DBNAME", "postgres", "PostgreSQL database.", _PG),
+    Variable("PG_SCHEMA", "analytics", "Schema dbt builds into.", _PG, read_by="dbt"),
+    Variable("PG_DIR", "/tmp/marketplace-pg", "Folder of the throwaway cluster of `marketplace pg up`.", _PG),
+    # -- redshift -----------------------------------------------------------------------
+    Variable("REDSHIFT_HOST", "", "Redshift endpoint host.", _REDSHIFT),
+    Variable("REDSHIFT_PORT", "5439", "Redshift port.", _REDSHIFT),
+    Variable("REDSHIFT_DBNAME", "", "Redshift database.", _REDSHIFT),
+    Variable("REDSHIFT_SCHEMA", "", "Schema dbt builds into.", _REDSHIFT, read_by="dbt"),
+    Variable("REDSHIFT_METHOD", "database", "dbt's login method.", _REDSHIFT, ("database", "iam"), read_by="dbt"),
+    Variable("REDSHIFT_USER", "", "dbt's Redshift user.", _REDSHIFT, read_by="dbt"),
+    Variable(
+        "REDSHIFT_PASSWORD", "", "dbt's Redshift password (method database).", _REDSHIFT, secret=True, read_by="dbt"
+    ),
+    Variable("REDSHIFT_IAM_PROFILE", "", "AWS profile for method iam.", _REDSHIFT, read_by="dbt"),
+    Variable("REDSHIFT_CLUSTER_ID", "", "Cluster identifier for method iam.", _REDSHIFT, read_by="dbt"),
+    Variable("REDSHIFT_REGION", "", "Region of the cluster (default: AWS_REGION).", _REDSHIFT, read_by="dbt"),
+    Variable("REDSHIFT_SSLMODE", "verify-full", "TLS mode of dbt's connection.", _REDSHIFT, read_by="dbt"),
+    Variable("REDSHIFT_THREADS", "4", "dbt threads on Redshift.", _REDSHIFT, read_by="dbt"),
+    Variable("REDSHIFT_LOADER_USER", "", "The dlt loader's Redshift user.", _REDSHIFT),
+    Variable("REDSHIFT_LOADER_PASSWORD", "", "The dlt loader's Redshift password.", _REDSHIFT, secret=True),
+    Variable("REDSHIFT_COPY_ROLE_ARN", "", "IAM role Redshift assumes to COPY staged files (else keys).", _REDSHIFT),
+    # -- athena -------------------------------------------------------------------------
+    Variable("ATHENA_S3_STAGING_DIR", "", "s3:// folder for Athena query results.", _ATHENA),
+    Variable("ATHENA_S3_DATA_DIR", "", "s3:// folder where dbt writes Athena tables.", _ATHENA, read_by="dbt"),
+    Variable("ATHENA_SCHEMA", "", "Glue database dbt builds into.", _ATHENA, read_by="dbt"),
+    Variable("ATHENA_WORK_GROUP", "primary", "Athena workgroup.", _ATHENA),
+    Variable("ATHENA_REGION", "", "Region of Athena and Glue (default: AWS_REGION).", _ATHENA),
+    Variable("ATHENA_CATALOG", "awsdatacatalog", "Data catalog dbt uses.", _ATHENA, read_by="dbt"),
+    Variable("ATHENA_ENDPOINT_URL", "", "Another Athena endpoint (tests: moto's server).", _ATHENA, read_by="dbt"),
+    Variable("ATHENA_THREADS", "4", "dbt threads on Athena.", _ATHENA, read_by="dbt"),
+    # -- spark --------------------------------------------------------------------------
+    Variable("SPARK_MASTER", "local[2]", "Spark master of the dbt-spark session.", _SPARK, read_by="dbt"),
+    Variable("SPARK_SCHEMA", "analytics", "Schema dbt builds into on Spark.", _SPARK, read_by="dbt"),
+    Variable(
+        "SPARK_FILE_FORMAT",
+        "parquet",
+        "Table format on Spark: delta, iceberg or hudi enable snapshots (Glue 5 has Iceberg).",
+        _SPARK,
+        read_by="dbt",
+    ),
+    Variable("SPARK_SHUFFLE_PARTITIONS", "4", "spark.sql.shuffle.partitions of local Spark.", _SPARK),
+    Variable("SPARK_DRIVER_MEMORY", "2g", "Driver memory of the local Spark job.", _SPARK),
+    # -- aws ----------------------------------------------------------------------------
+    Variable("AWS_ENDPOINT_URL", "", "An S3/Kinesis/Glue-compatible endpoint (the tests use moto's server).", _AWS),
+    Variable("AWS_REGION", "eu-west-1", "Region (also AWS_DEFAULT_REGION, which the SDK reads).", _AWS),
+    Variable("AWS_DEFAULT_REGION", "", "The SDK's region, when AWS_REGION is unset.", _AWS),
+    Variable("AWS_ACCESS_KEY_ID", "", "Access key, when no profile or role provides one.", _AWS),
+    Variable("AWS_SECRET_ACCESS_KEY", "", "Secret key, with AWS_ACCESS_KEY_ID.", _AWS, secret=True),
+    Variable("AWS_PROFILE", "", "A named profile of the AWS config files.", _AWS, read_by="aws"),
+    # -- developer tools ----------------------------------------------------------------
+    Variable("BENCH_SF", "0.01 0.1 1", "Scale factors `make bench` measures.", _DEV),
+    Variable("BENCH_REPEAT", "", "Runs per figure (default 3 below SF 1, else 1).", _DEV),
+)
+
+_BY_NAME = {v.name: v for v in VARIABLES}
 
 
 @dataclass(frozen=True)
@@ -25,7 +200,35 @@ class Settings:
     sf: float
     seed: int
     dbt_target: str
-    shop_db_url: str
+    shop_db_url: str = field(repr=False)
+    ingest_destination: str = "auto"
+    tpch_cache_dir: Path | None = None
+    payments_api_rate_limit: float = 0.0
+    clickstream_delivery: str = "firehose"
+    clickstream_stream: str = "clickstream"
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    pg_password: str = field(default="", repr=False)
+    pg_dbname: str = "postgres"
+    pg_dir: Path = Path("/tmp/marketplace-pg")
+    redshift_host: str = ""
+    redshift_port: int = 5439
+    redshift_dbname: str = ""
+    redshift_loader_user: str = ""
+    redshift_loader_password: str = field(default="", repr=False)
+    redshift_copy_role_arn: str = ""
+    athena_s3_staging_dir: str = ""
+    athena_work_group: str = "primary"
+    athena_region: str = "eu-west-1"
+    spark_shuffle_partitions: int = 4
+    spark_driver_memory: str = "2g"
+    aws_endpoint_url: str = ""
+    aws_region: str = "eu-west-1"
+    aws_access_key_id: str = field(default="", repr=False)
+    aws_secret_access_key: str = field(default="", repr=False)
+    bench_sf: tuple[float, ...] = (0.01, 0.1, 1.0)
+    bench_repeat: int | None = None
 
     @property
     def sources_dir(self) -> Path:
@@ -64,26 +267,147 @@ def validate_target(target: str) -> str:
     return target
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
-    env = os.environ if env is None else env
-    data_dir = Path(env.get("DATA_DIR") or "data").absolute()
-    lake_url = env.get("LAKE_URL") or str(data_dir / "lake")
+class _Reader:
+    """Typed reads of one environment, each failure naming the variable and what it accepts."""
+
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
+
+    def text(self, name: str, default: str = "") -> str:
+        assert name in _BY_NAME, f"{name} is not declared in VARIABLES"
+        value = (self.env.get(name) or "").strip()
+        return value or default
+
+    def choice(self, name: str, default: str) -> str:
+        value = self.text(name, default).lower()
+        choices = _BY_NAME[name].choices
+        if value not in choices:
+            raise PlatformError(f"{name}={value!r} is not accepted: choose one of {', '.join(choices)}")
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        raw = self.text(name)
+        try:
+            value = float(raw) if raw else default
+        except ValueError:
+            raise PlatformError(f"{name}={raw!r} is not a number: choose one from {low:g} to {high:g}") from None
+        if not low <= value <= high:
+            raise PlatformError(f"{name}={value:g} is out of range: choose one from {low:g} to {high:g}")
+        return value
+
+    def integer(self, name: str, default: int | None, low: int = 0, high: int = 2**31) -> int | None:
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise PlatformError(f"{name}={raw!r} is not an integer: choose one from {low} to {high}") from None
+        if not low <= value <= high:
+            raise PlatformError(f"{name}={value} is out of range: choose one from {low} to {high}")
+        return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    read = _Reader(os.environ if env is None else env)
+    data_dir = Path(read.text("DATA_DIR", "data")).absolute()
+    lake_url = read.text("LAKE_URL", str(data_dir / "lake"))
     if "://" not in lake_url:
         lake_url = str(Path(lake_url).absolute())
+    raw_sf = read.text("SF")
     try:
-        sf = float(env.get("SF") or 0.01)
+        sf = float(raw_sf) if raw_sf else 0.01
     except ValueError as exc:
-        raise PlatformError(f"SF={env.get('SF')!r} is not a number") from exc
+        raise PlatformError(f"SF={raw_sf!r} is not a number: choose one from {SF_MIN:g} to {SF_MAX:g}") from exc
+    target = read.text("DBT_TARGET", "dev")
+    tpch_cache = read.text("TPCH_CACHE_DIR")
+    bench_sf_raw = read.text("BENCH_SF", "0.01 0.1 1")
     try:
-        seed = int(env.get("SEED") or 42)
+        bench_sf = tuple(validate_sf(float(s)) for s in bench_sf_raw.split())
     except ValueError as exc:
-        raise PlatformError(f"SEED={env.get('SEED')!r} is not an integer") from exc
-    shop_db_url = env.get("SHOP_DB_URL") or f"sqlite:///{data_dir / 'sources' / 'shop.db'}"
+        raise PlatformError(f"BENCH_SF={bench_sf_raw!r}: expected scale factors separated by spaces") from exc
+    aws_region = read.text("AWS_REGION") or read.text("AWS_DEFAULT_REGION") or "eu-west-1"
     return Settings(
         data_dir=data_dir,
         lake_url=lake_url,
         sf=validate_sf(sf),
-        seed=seed,
-        dbt_target=validate_target(env.get("DBT_TARGET") or "dev"),
-        shop_db_url=shop_db_url,
+        seed=read.integer("SEED", 42, 0, 2**63),
+        dbt_target=validate_target(target),
+        shop_db_url=read.text("SHOP_DB_URL", f"sqlite:///{data_dir / 'sources' / 'shop.db'}"),
+        ingest_destination=read.choice("INGEST_DESTINATION", "auto"),
+        tpch_cache_dir=Path(tpch_cache).absolute() if tpch_cache else None,
+        payments_api_rate_limit=read.number("PAYMENTS_API_RATE_LIMIT", 0.0, 0.0, 1.0),
+        clickstream_delivery=read.choice("CLICKSTREAM_DELIVERY", "firehose"),
+        clickstream_stream=read.text("CLICKSTREAM_STREAM", "clickstream"),
+        pg_host=read.text("PG_HOST", "127.0.0.1"),
+        pg_port=read.integer("PG_PORT", 5432, 1, 65535),
+        pg_user=read.text("PG_USER", "postgres"),
+        pg_password=read.text("PG_PASSWORD"),
+        pg_dbname=read.text("PG_DBNAME", "postgres"),
+        pg_dir=Path(read.text("PG_DIR", "/tmp/marketplace-pg")),
+        redshift_host=read.text("REDSHIFT_HOST"),
+        redshift_port=read.integer("REDSHIFT_PORT", 5439, 1, 65535),
+        redshift_dbname=read.text("REDSHIFT_DBNAME"),
+        redshift_loader_user=read.text("REDSHIFT_LOADER_USER"),
+        redshift_loader_password=read.text("REDSHIFT_LOADER_PASSWORD"),
+        redshift_copy_role_arn=read.text("REDSHIFT_COPY_ROLE_ARN"),
+        athena_s3_staging_dir=read.text("ATHENA_S3_STAGING_DIR"),
+        athena_work_group=read.text("ATHENA_WORK_GROUP", "primary"),
+        athena_region=read.text("ATHENA_REGION") or aws_region,
+        spark_shuffle_partitions=read.integer("SPARK_SHUFFLE_PARTITIONS", 4, 1, 100_000),
+        spark_driver_memory=read.text("SPARK_DRIVER_MEMORY", "2g"),
+        aws_endpoint_url=read.text("AWS_ENDPOINT_URL"),
+        aws_region=aws_region,
+        aws_access_key_id=read.text("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=read.text("AWS_SECRET_ACCESS_KEY"),
+        bench_sf=bench_sf,
+        bench_repeat=read.integer("BENCH_REPEAT", None, 1, 100),
     )
+
+
+# -- the generated lists --------------------------------------------------------------
+
+
+def env_example() -> str:
+    """The text of ``.env.example``: every variable, commented out at its default."""
+    lines = [
+        "# Every setting of the platform, at its local default. Generated by",
+        "# `marketplace settings env-example` from ingestion/settings.py; do not edit by hand.",
+        "# Copy to .env (git-ignored), uncomment what you change, and `set -a; . ./.env; set +a`.",
+        "# $DATA_DIR in a default means the value of DATA_DIR.",
+    ]
+    group = None
+    for var in VARIABLES:
+        if var.group != group:
+            group = var.group
+            lines += ["", f"# --- {group}"]
+        accepted = f" [{' | '.join(var.choices)}]" if var.choices else ""
+        who = "" if var.read_by == "settings" else f" (read by {var.read_by})"
+        secret = " SECRET: never commit a value." if var.secret else ""
+        lines.append(f"# {var.meaning}{accepted}{who}{secret}")
+        lines.append(f"# {var.name}={var.default}")
+    return "\n".join(lines) + "\n"
+
+
+def settings_doc() -> str:
+    """The text of ``docs/settings.md``: the same list as a table per group."""
+    lines = [
+        "# Settings",
+        "",
+        "Every setting is an environment variable with a local default. This page is generated from",
+        "`ingestion/settings.py` by `marketplace settings doc`; `.env.example` holds the same list.",
+        "`read by` says who reads it: `settings` (the platform's settings module, validated when a",
+        "command starts), `dlt` (dlt's configuration: `SOURCES__<SOURCE>__<KEY>`), `dbt`",
+        "(`env_var()` in `profiles/profiles.yml` and the sources) or `aws` (the AWS SDK).",
+    ]
+    group = None
+    for var in VARIABLES:
+        if var.group != group:
+            group = var.group
+            lines += ["", f"## {group}", "", "| variable | default | meaning | read by |", "|---|---|---|---|"]
+        default = f"`{var.default}`" if var.default else "unset"
+        accepted = f" One of: {', '.join(f'`{c}`' for c in var.choices)}." if var.choices else ""
+        secret = " **Secret.**" if var.secret else ""
+        meaning = var.meaning.replace("|", "\\|")
+        lines.append(f"| `{var.name}` | {default} | {meaning}{accepted}{secret} | {var.read_by} |")
+    return "\n".join(lines) + "\n"

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+from marketplace.devenv import BIN, ROOT, child_env
 
-
-def platform_env(data_dir: Path, **overrides: str) -> dict[str, str]:
-    """Environment for CLI and dbt runs against ``data_dir`` (telemetry off, CI target)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LAKE_URL", "SHOP_DB_URL", "SF")}
-    env.update(
-        DATA_DIR=str(data_dir),
-        DBT_TARGET="ci",
-        DBT_PROFILES_DIR=str(ROOT / "profiles"),
-        # each run keeps dbt's artifacts beside its data: parallel runs must not share target/
-        DBT_TARGET_PATH=str(data_dir / "target"),
-        DBT_LOG_PATH=str(data_dir / "logs"),
-        RUNTIME__DLTHUB_TELEMETRY="false",
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DO_NOT_TRACK="1",
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-    )
-    env.update(overrides)
-    return env
+# One environment helper for the tests and the benchmarks.
+platform_env = child_env
 
 
 def run(cmd: Sequence[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
@@ -45,7 +25,7 @@ def run(cmd: Sequence[str], env: dict[str, str], check: bool = True) -> subproce
 
 
 def cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return run([str(BIN / "ingestion"), *args], env, check=check)
+    return run([str(BIN / "marketplace"), *args], env, check=check)
 
 
 def dbt(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -69,7 +49,7 @@ def built_platform(tmp_path_factory) -> dict[str, str]:
     Returns the environment; ``DATA_DIR`` in it holds the lake and the warehouse.
     """
     env = platform_env(tmp_path_factory.mktemp("platform"), SF="0.01")
-    cli(env, "sources", "init", "--sf", "0.01")
+    cli(env, "simulate", "init", "--sf", "0.01")
     cli(env, "ingest", "all")
     cli(env, "process", "all")
     dbt(env, "build")

@@ -3,26 +3,24 @@
 PostgreSQL refuses to run as root, so as root the cluster is created and started as the
 ``postgres`` user (``runuser``). Durability is switched off: this is test scaffolding.
 
-    python -m ingestion.devservices.postgres up [--dir DIR] [--port PORT]   # prints the URL
-    python -m ingestion.devservices.postgres down [--dir DIR]
+    marketplace pg up [--dir DIR] [--port PORT]   # prints the URL
+    marketplace pg down [--dir DIR] [--remove]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import pwd
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.errors import PlatformError
 
-DEFAULT_DIR = Path(os.environ.get("PG_DIR", "/tmp/marketplace-pg"))
+DEFAULT_DIR = Path("/tmp/marketplace-pg")  # PG_DIR in the settings
 FAST_UNSAFE = "-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
 
 
@@ -126,25 +124,3 @@ def stop(base_dir: Path = DEFAULT_DIR, remove: bool = False) -> None:
         _run([_binary("pg_ctl"), "-D", str(pgdata), "-m", "immediate", "-w", "stop"])
     if remove:
         shutil.rmtree(base_dir, ignore_errors=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["up", "down"])
-    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--port", type=int, default=None)
-    parser.add_argument("--remove", action="store_true", help="with down: delete the cluster's files")
-    args = parser.parse_args(argv)
-    try:
-        if args.action == "up":
-            print(start(args.dir, args.port).url)
-        else:
-            stop(args.dir, remove=args.remove)
-    except PlatformError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

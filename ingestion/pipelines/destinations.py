@@ -12,7 +12,6 @@ to fill the lake for the ``spark`` target while ``DBT_TARGET=pg``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +22,6 @@ from ingestion.errors import PlatformError
 from ingestion.pipelines import lake
 from ingestion.settings import Settings
 
-CHOICES = ("auto", "lake", "warehouse")
 WAREHOUSE_FIRST = {"pg": "postgres", "redshift": "redshift", "athena": "athena"}
 
 
@@ -56,12 +54,9 @@ class Destination:
         return kwargs
 
 
-def kind(settings: Settings, env: dict[str, str] | None = None) -> str:
+def kind(settings: Settings) -> str:
     """``lake`` or ``warehouse``: ``INGEST_DESTINATION`` if set, else what the target implies."""
-    env = os.environ if env is None else env
-    choice = (env.get("INGEST_DESTINATION") or "auto").strip().lower()
-    if choice not in CHOICES:
-        raise PlatformError(f"INGEST_DESTINATION={choice!r} is not one of {', '.join(CHOICES)}")
+    choice = settings.ingest_destination
     if choice == "auto":
         return "warehouse" if settings.dbt_target in WAREHOUSE_FIRST else "lake"
     if choice == "warehouse" and settings.dbt_target not in WAREHOUSE_FIRST:
@@ -72,37 +67,31 @@ def kind(settings: Settings, env: dict[str, str] | None = None) -> str:
     return choice
 
 
-def for_pipeline(
-    pipeline_name: str,
-    settings: Settings,
-    env: dict[str, str] | None = None,
-    zone: str = "raw",
-) -> Destination:
+def for_pipeline(pipeline_name: str, settings: Settings, zone: str = "raw") -> Destination:
     """The destination and dataset of pipeline ``pipeline_name`` under these settings.
 
     In the lake the dataset is the pipeline name (``<zone>/<pipeline>/<table>/``); in a
     warehouse it is ``<zone>_<pipeline>`` (``raw_shop``, ``quarantine_partners``), the
     schema the dbt sources name.
     """
-    env = os.environ if env is None else env
-    if kind(settings, env) == "lake":
+    if kind(settings) == "lake":
         return Destination("filesystem", lake.zone_destination(settings, zone), pipeline_name)
     dataset = f"{zone}_{pipeline_name}"
     target = settings.dbt_target
     if target == "pg":
-        return Destination("postgres", dlt.destinations.postgres(credentials=postgres_url(env)), dataset)
+        return Destination("postgres", dlt.destinations.postgres(credentials=postgres_url(settings)), dataset)
     if target == "redshift":
         _require_s3_lake(settings, target)
         destination = dlt.destinations.redshift(
-            credentials=redshift_credentials(env),
-            staging_iam_role=env.get("REDSHIFT_COPY_ROLE_ARN") or None,
+            credentials=redshift_credentials(settings),
+            staging_iam_role=settings.redshift_copy_role_arn or None,
         )
         return Destination("redshift", destination, dataset, staging=lake.raw_destination(settings))
     _require_s3_lake(settings, target)
     destination = dlt.destinations.athena(
-        query_result_bucket=_required(env, "ATHENA_S3_STAGING_DIR", target),
-        athena_work_group=env.get("ATHENA_WORK_GROUP") or "primary",
-        credentials={"region_name": env.get("ATHENA_REGION") or env.get("AWS_REGION") or "eu-west-1"},
+        query_result_bucket=_required(settings.athena_s3_staging_dir, "ATHENA_S3_STAGING_DIR", target),
+        athena_work_group=settings.athena_work_group,
+        credentials={"region_name": settings.athena_region},
     )
     return Destination("athena", destination, dataset, staging=lake.raw_destination(settings))
 
@@ -129,29 +118,26 @@ def described(pipeline: dlt.Pipeline, settings: Settings) -> str:
     return f"{name} schema {pipeline.dataset_name}"
 
 
-def postgres_url(env: dict[str, str]) -> str:
+def postgres_url(settings: Settings) -> str:
     """The ``pg`` target's server as a URL, from the same variables as profiles/profiles.yml."""
-    user = quote(env.get("PG_USER") or "postgres", safe="")
+    user = quote(settings.pg_user, safe="")
     # Always "user:password@": dlt counts an absent password as missing configuration,
     # while an empty one is what the local cluster's trust authentication expects.
-    auth = f"{user}:{quote(env.get('PG_PASSWORD') or '', safe='')}"
-    host = env.get("PG_HOST") or "127.0.0.1"
-    port = env.get("PG_PORT") or "5432"
-    return f"postgresql://{auth}@{host}:{port}/{env.get('PG_DBNAME') or 'postgres'}"
+    auth = f"{user}:{quote(settings.pg_password, safe='')}"
+    return f"postgresql://{auth}@{settings.pg_host}:{settings.pg_port}/{settings.pg_dbname}"
 
 
-def redshift_credentials(env: dict[str, str]) -> dict[str, Any]:
+def redshift_credentials(settings: Settings) -> dict[str, Any]:
     return {
-        "host": _required(env, "REDSHIFT_HOST", "redshift"),
-        "port": int(env.get("REDSHIFT_PORT") or 5439),
-        "username": _required(env, "REDSHIFT_LOADER_USER", "redshift"),
-        "password": _required(env, "REDSHIFT_LOADER_PASSWORD", "redshift"),
-        "database": _required(env, "REDSHIFT_DBNAME", "redshift"),
+        "host": _required(settings.redshift_host, "REDSHIFT_HOST", "redshift"),
+        "port": settings.redshift_port,
+        "username": _required(settings.redshift_loader_user, "REDSHIFT_LOADER_USER", "redshift"),
+        "password": _required(settings.redshift_loader_password, "REDSHIFT_LOADER_PASSWORD", "redshift"),
+        "database": _required(settings.redshift_dbname, "REDSHIFT_DBNAME", "redshift"),
     }
 
 
-def _required(env: dict[str, str], name: str, target: str) -> str:
-    value = env.get(name)
+def _required(value: str, name: str, target: str) -> str:
     if not value:
         raise PlatformError(f"target {target}: set {name} to load the raw schemas into the warehouse")
     return value

@@ -9,6 +9,14 @@ import dlt
 from ingestion.settings import Settings
 
 
+def require_load_ids() -> None:
+    """Make dlt add ``_dlt_load_id`` to Arrow rows: dbt staging reads only committed loads.
+
+    This writes dlt's own configuration (its environment provider), it reads no setting.
+    """
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+
+
 def raw_destination(settings: Settings):
     """dlt's filesystem destination on ``$LAKE_URL/raw`` (a local folder or ``s3://``).
 
@@ -21,12 +29,12 @@ def raw_destination(settings: Settings):
 def zone_destination(settings: Settings, zone: str):
     """Like ``raw_destination``, on any lake zone (``quarantine`` for rejected rows)."""
     kwargs = {}
-    if settings.lake_url.startswith("s3://") and os.environ.get("AWS_ENDPOINT_URL"):
+    if settings.lake_url.startswith("s3://") and settings.aws_endpoint_url:
         kwargs["credentials"] = {
-            "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID"),
-            "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY"),
-            "endpoint_url": os.environ["AWS_ENDPOINT_URL"],
-            "region_name": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            "aws_access_key_id": settings.aws_access_key_id or None,
+            "aws_secret_access_key": settings.aws_secret_access_key or None,
+            "endpoint_url": settings.aws_endpoint_url,
+            "region_name": settings.aws_region,
         }
     return dlt.destinations.filesystem(bucket_url=settings.zone_url(zone), **kwargs)
 

@@ -34,7 +34,7 @@ def run(settings: Settings, engine: str = "auto") -> dict:
     if chosen == "spark":
         from processing.clickstream import spark_local
 
-        return spark_local.run(settings.lake_url)
+        return spark_local.run(settings)
     from processing.clickstream import duckdb_job
 
     return duckdb_job.run(settings.lake_url)

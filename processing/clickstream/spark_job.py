@@ -3,7 +3,7 @@
     Glue 5:   script processing/clickstream/spark_job.py, --extra-py-files processing.zip,
               job parameter --LAKE_URL s3://bucket/lake
     EMR step: spark-submit --py-files processing.zip spark_job.py --LAKE_URL s3://bucket/lake
-    Local:    ingestion process clickstream --engine spark  (Spark local mode)
+    Local:    marketplace process clickstream --engine spark  (Spark local mode)
 
 Same batch semantics as the DuckDB twin (``duckdb_job``), which documents them: the
 audit is the bookmark, the processed zone the dedup memory, and only partitions that
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
@@ -33,16 +32,19 @@ _JSON_SCHEMA = T.StructType(
 
 
 def job_arguments(argv: list[str]) -> str:
-    """LAKE_URL from Glue's resolved options, else ``--LAKE_URL`` / ``$LAKE_URL``."""
+    """LAKE_URL from Glue's resolved options, else ``--LAKE_URL`` (an explicit job argument).
+
+    The job runs on Glue or EMR without the platform's settings module, so it reads no
+    environment: the caller (Glue job parameters, the EMR step, ``spark_local``) passes it.
+    """
     try:
         from awsglue.utils import getResolvedOptions
     except ImportError:
         parser = argparse.ArgumentParser(description="clickstream: landing → processed")
-        parser.add_argument("--LAKE_URL", "--lake-url", dest="lake_url",
-                            default=os.environ.get("LAKE_URL"))  # fmt: skip
+        parser.add_argument("--LAKE_URL", "--lake-url", dest="lake_url")
         args, _ = parser.parse_known_args(argv[1:])
         if not args.lake_url:
-            parser.error("--LAKE_URL (or $LAKE_URL) is required")
+            parser.error("--LAKE_URL is required")
         return args.lake_url
     return getResolvedOptions(argv, ["LAKE_URL"])["LAKE_URL"]
 

@@ -66,11 +66,11 @@ def shop_runs(tmp_path_factory) -> dict:
         DBT_TARGET_PATH=str(data_dir / "target"),
         DBT_LOG_PATH=str(data_dir / "logs"),
     )
-    cli(env, "sources", "init", "--sf", "0.01")
+    cli(env, "simulate", "init", "--sf", "0.01")
     cli(env, "ingest", "shop")
     first = dbt(env, "build", *SHOP)
     write_crashed_load(env)
-    cli(env, "sources", "advance", "--days", "2")
+    cli(env, "simulate", "advance", "--days", "2")
     cli(env, "ingest", "shop")
     incremental = dbt(env, "build", *SHOP)
     after_incremental = mart_rows(env)

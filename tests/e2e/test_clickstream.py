@@ -53,13 +53,13 @@ def test_web_marts_reconcile_and_tie_to_shop_orders(built_platform):
 
 def test_incremental_runs_after_advance_equal_a_full_rebuild(tmp_path):
     env = platform_env(tmp_path, SF="0.01")
-    cli(env, "sources", "init", "--sf", "0.01", "--cutoff", "1998-03-01")
+    cli(env, "simulate", "init", "--sf", "0.01", "--cutoff", "1998-03-01")
     cli(env, "ingest", "all")
     first = cli(env, "process", "all").stdout
     assert "clickstream (duckdb)" in first
     dbt(env, "build")
     # Four days: late events of the history's last days land in these days' folders.
-    cli(env, "sources", "advance", "--days", "4")
+    cli(env, "simulate", "advance", "--days", "4")
     cli(env, "ingest", "all")
     second = cli(env, "process", "clickstream", "--engine", "duckdb").stdout
     assert " 0 files" not in second

@@ -17,9 +17,9 @@ import pytest
 from ingestion import duck
 from ingestion.pipelines.partners import pipeline as partners_pipeline
 from ingestion.pipelines.partners.settings import PARTNER_SUPPLIERS
-from ingestion.pipelines.payments import pipeline as payments_pipeline
 from ingestion.settings import load_settings
-from ingestion.simulator import partners, payments
+from marketplace import demo
+from simulator import partners, payments
 from tests.conftest import cli, dbt, platform_env
 
 pytestmark = pytest.mark.e2e
@@ -34,25 +34,24 @@ MODELS = (
 def platform(tmp_path_factory) -> dict:
     data_dir = tmp_path_factory.mktemp("payments-e2e")
     env = platform_env(data_dir, SF="0.01")
-    settings = load_settings(env)
+    settings = load_settings({**env, "PAYMENTS_API_RATE_LIMIT": "0.5"})
     summaries: dict[str, list[dict]] = {"payments": [], "partners": []}
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("PAYMENTS_API_URL", "PAYMENTS_API_TOKEN"):
+        for name in ("SOURCES__PAYMENTS__BASE_URL", "SOURCES__PAYMENTS__TOKEN"):
             patch.delenv(name, raising=False)
         patch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-        patch.setenv("PAYMENTS_API_RATE_LIMIT", "0.5")
-        cli(env, "sources", "init", "--sf", "0.01")
+        cli(env, "simulate", "init", "--sf", "0.01")
         landing = Path(partners.landing_url(settings))
         for _ in range(2):
             cli(env, "ingest", "shop")
-            summaries["payments"].append(payments_pipeline.run(settings))
+            summaries["payments"].append(demo.run_payments(settings))
             summaries["partners"].append(partners_pipeline.run(settings))
             # A partner delivers its newest file again, under another name.
             newest = max(landing.glob("acme/????-??-??.csv"))
             shutil.copy(newest, newest.with_name(f"{newest.stem}-copy.csv"))
-            cli(env, "sources", "advance", "--days", "3")
+            cli(env, "simulate", "advance", "--days", "3")
         cli(env, "ingest", "shop")
-        summaries["payments"].append(payments_pipeline.run(settings))
+        summaries["payments"].append(demo.run_payments(settings))
         summaries["partners"].append(partners_pipeline.run(settings))
     dbt(env, "build", "--indirect-selection", "cautious", "--select", *MODELS.split())
     return {"env": env, "settings": settings, "summaries": summaries}

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ingestion import duck
-from ingestion.simulator.context import parse_shop_url
+from simulator.context import parse_shop_url
 from tests.conftest import cli, dbt, platform_env, run
 
 pytestmark = pytest.mark.e2e
@@ -75,11 +75,11 @@ def reconcile(env: dict[str, str]) -> int:
 def journey(tmp_path_factory):
     """init → run, then three advances each followed by `make run` (ingest, process, build)."""
     env = platform_env(tmp_path_factory.mktemp("journey"), SF="0.01")
-    cli(env, "sources", "init", "--cutoff", "1998-07-20")
+    cli(env, "simulate", "init", "--cutoff", "1998-07-20")
     checkpoints = []
     for days in (0, 1, 3, 10):  # the last advance passes TPC-H's final order date (1998-08-02)
         if days:
-            cli(env, "sources", "advance", "--days", str(days))
+            cli(env, "simulate", "advance", "--days", str(days))
         run(["make", "run"], env)
         checkpoints.append(reconcile(env))
     return env, checkpoints

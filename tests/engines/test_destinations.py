@@ -18,8 +18,8 @@ from ingestion.settings import load_settings
 from tests.conftest import cli, platform_env
 
 
-def settings_for(tmp_path, target: str, lake_url: str | None = None):
-    settings = load_settings({"DATA_DIR": str(tmp_path), "DBT_TARGET": target})
+def settings_for(tmp_path, target: str, lake_url: str | None = None, env: dict[str, str] | None = None):
+    settings = load_settings({"DATA_DIR": str(tmp_path), "DBT_TARGET": target, **(env or {})})
     return replace(settings, lake_url=lake_url) if lake_url else settings
 
 
@@ -34,7 +34,7 @@ def settings_for(tmp_path, target: str, lake_url: str | None = None):
     ids=["dev-lake", "spark-lake", "pg-warehouse", "pg-forced-to-lake"],
 )
 def test_destination_follows_the_target(tmp_path, target, env, name, dataset, pipeline_name):
-    chosen = destinations.for_pipeline("shop", settings_for(tmp_path, target), env)
+    chosen = destinations.for_pipeline("shop", settings_for(tmp_path, target, env=env))
     assert chosen.name == name
     assert chosen.pipeline_kwargs("shop")["dataset_name"] == dataset
     assert chosen.pipeline_kwargs("shop")["pipeline_name"] == pipeline_name
@@ -46,7 +46,7 @@ def test_destination_follows_the_target(tmp_path, target, env, name, dataset, pi
     ids=["lake", "warehouse"],
 )
 def test_quarantine_zone_has_its_own_dataset(tmp_path, target, dataset):
-    chosen = destinations.for_pipeline("partners", settings_for(tmp_path, target), {}, zone="quarantine")
+    chosen = destinations.for_pipeline("partners", settings_for(tmp_path, target), zone="quarantine")
     assert chosen.dataset_name == dataset
     if chosen.is_lake:
         assert chosen.destination.config_params["bucket_url"].endswith("/lake/quarantine")
@@ -54,7 +54,7 @@ def test_quarantine_zone_has_its_own_dataset(tmp_path, target, dataset):
 
 def test_pg_url_comes_from_the_profile_variables():
     env = {"PG_HOST": "db.local", "PG_PORT": "6543", "PG_USER": "loader", "PG_PASSWORD": "p@ss"}
-    assert destinations.postgres_url(env) == "postgresql://loader:p%40ss@db.local:6543/postgres"
+    assert destinations.postgres_url(load_settings(env)) == "postgresql://loader:p%40ss@db.local:6543/postgres"
 
 
 def test_redshift_stages_through_the_s3_lake(tmp_path):
@@ -64,7 +64,7 @@ def test_redshift_stages_through_the_s3_lake(tmp_path):
         "REDSHIFT_LOADER_PASSWORD": "secret",
         "REDSHIFT_DBNAME": "analytics",
     }
-    chosen = destinations.for_pipeline("shop", settings_for(tmp_path, "redshift", "s3://lake"), env)
+    chosen = destinations.for_pipeline("shop", settings_for(tmp_path, "redshift", "s3://lake", env))
     assert chosen.name == "redshift"
     assert chosen.staging is not None
     assert chosen.pipeline_kwargs("shop")["dataset_name"] == "raw_shop"
@@ -86,7 +86,7 @@ def test_redshift_stages_through_the_s3_lake(tmp_path):
             "dev",
             None,
             {"INGEST_DESTINATION": "bigquery"},
-            "INGEST_DESTINATION='bigquery' is not one of",
+            "INGEST_DESTINATION='bigquery' is not accepted: choose one of auto, lake, warehouse",
         ),
     ],
     ids=[
@@ -99,7 +99,7 @@ def test_redshift_stages_through_the_s3_lake(tmp_path):
 )
 def test_missing_or_wrong_settings_name_the_target(tmp_path, target, lake_url, env, message):
     with pytest.raises(PlatformError, match=message.replace("(", r"\(")):
-        destinations.for_pipeline("shop", settings_for(tmp_path, target, lake_url), env)
+        destinations.for_pipeline("shop", settings_for(tmp_path, target, lake_url, env))
 
 
 @pytest.mark.postgres
@@ -108,7 +108,7 @@ def test_pg_target_loads_the_raw_schema_into_postgres(pg_server, tmp_path):
     dbname = "warehouse_first"
     url = postgres.create_database(pg_server, dbname)
     env = platform_env(tmp_path, SF="0.01", DBT_TARGET="pg", PG_PORT=str(pg_server.port), PG_DBNAME=dbname)
-    cli(env, "sources", "init", "--sf", "0.01")
+    cli(env, "simulate", "init", "--sf", "0.01")
     cli(env, "ingest", "shop")
 
     shop_db = sqlite3.connect(tmp_path / "sources" / "shop.db")
@@ -134,7 +134,7 @@ def test_processed_clickstream_loads_into_postgres_once(pg_server, tmp_path):
     dbname = "processed_load"
     url = postgres.create_database(pg_server, dbname)
     env = platform_env(tmp_path, SF="0.01", DBT_TARGET="pg", PG_PORT=str(pg_server.port), PG_DBNAME=dbname)
-    cli(env, "sources", "init", "--sf", "0.01", "--only", "clickstream")
+    cli(env, "simulate", "init", "--sf", "0.01", "--only", "clickstream")
     first = cli(env, "process", "clickstream").stdout
     assert "into postgres schema processed_clickstream" in first
 

@@ -55,11 +55,11 @@ def built(pg_server, tmp_path_factory) -> Path:
             cli(env, "ingest", "all")
             cli(env, "process", "all")  # on pg: nothing new to process, then the load
 
-    cli(lake_env, "sources", "init", "--sf", "0.01")
+    cli(lake_env, "simulate", "init", "--sf", "0.01")
     load_both()
     dbt(lake_env, *BUILD)
     dbt(pg_env, *BUILD)
-    cli(lake_env, "sources", "advance", "--days", ADVANCE_DAYS)
+    cli(lake_env, "simulate", "advance", "--days", ADVANCE_DAYS)
     load_both()
     dbt(lake_env, *BUILD)
     dbt(pg_env, *BUILD)

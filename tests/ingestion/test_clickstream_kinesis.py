@@ -14,9 +14,9 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from ingestion.errors import PlatformError
 from ingestion.pipelines.clickstream import pipeline
 from ingestion.settings import load_settings
-from ingestion.simulator import clickstream, shop
-from ingestion.simulator.context import SimContext
 from processing.clickstream import duckdb_job
+from simulator import clickstream, shop
+from simulator.context import SimContext
 
 CUTOFF = date(1998, 1, 3)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.settings import load_settings
-from ingestion.simulator import clickstream, shop
-from ingestion.simulator.context import SimContext
+from simulator import clickstream, shop
+from simulator.context import SimContext
 
 CUTOFF = date(1998, 2, 10)
 

@@ -15,8 +15,8 @@ from ingestion.errors import PlatformError
 from ingestion.pipelines.partners import pipeline as partners_pipeline
 from ingestion.pipelines.partners.helpers import parse_file
 from ingestion.settings import load_settings
-from ingestion.simulator import partners, shop
-from ingestion.simulator.context import SimContext
+from simulator import partners, shop
+from simulator.context import SimContext
 
 CUTOFF = shop.DEFAULT_CUTOFF
 

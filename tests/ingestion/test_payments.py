@@ -22,8 +22,9 @@ import requests
 from ingestion.errors import PlatformError
 from ingestion.pipelines.payments import pipeline as payments_pipeline
 from ingestion.settings import load_settings
-from ingestion.simulator import payments, payments_api, shop
-from ingestion.simulator.context import SimContext
+from marketplace import demo
+from simulator import payments, payments_api, shop
+from simulator.context import SimContext
 from tests.conftest import BIN, ROOT, cli, platform_env
 
 CUTOFF = shop.DEFAULT_CUTOFF
@@ -44,7 +45,7 @@ def fresh(tmp_path) -> SimContext:
 
 @pytest.fixture(autouse=True)
 def _no_configured_api(monkeypatch):
-    for name in ("PAYMENTS_API_URL", "PAYMENTS_API_TOKEN", "PAYMENTS_API_RATE_LIMIT"):
+    for name in ("SOURCES__PAYMENTS__BASE_URL", "SOURCES__PAYMENTS__TOKEN", "PAYMENTS_API_RATE_LIMIT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
 
@@ -229,16 +230,16 @@ def test_api_totals_match_the_store(history):
 
 
 def test_pipeline_lands_every_record_once_and_then_only_changes(fresh):
-    first = payments_pipeline.run(fresh.settings, progress="log")
+    first = demo.run_payments(fresh.settings, progress="log")
     totals = payments.totals(_store(fresh))
     assert first["rows"] == {"charges": totals["charge_count"], "refunds": totals["refund_count"]}
-    again = payments_pipeline.run(fresh.settings)
+    again = demo.run_payments(fresh.settings)
     assert sum(again["rows"].values()) == 0
 
     shop.advance(fresh, 10)
     for offset in range(1, 11):
         payments.produce_day(fresh, CUTOFF + timedelta(days=offset))
-    later = payments_pipeline.run(fresh.settings)
+    later = demo.run_payments(fresh.settings)
     totals = payments.totals(_store(fresh))
     latest = _latest_charges(fresh)
     count, succeeded, refunded = latest.aggregate(
@@ -257,12 +258,10 @@ def test_pipeline_lands_every_record_once_and_then_only_changes(fresh):
     assert refunds == (totals["refund_count"], totals["refunded_amount"])
 
 
-def test_rate_limited_load_waits_as_told_and_lands_everything(fresh, monkeypatch):
+def test_rate_limited_load_waits_as_told_and_lands_everything(fresh):
     faults = payments_api.Faults(rate_limit=0.34, retry_after=1)
     with payments_api.running(_store(fresh), faults=faults) as server:
-        monkeypatch.setenv("PAYMENTS_API_URL", server.url)
-        monkeypatch.setenv("PAYMENTS_API_TOKEN", payments_api.LOCAL_TOKEN)
-        summary = payments_pipeline.run(fresh.settings, page_size=200)
+        summary = payments_pipeline.run(fresh.settings, server.url, payments_api.LOCAL_TOKEN, page_size=200)
         requests_made = list(server.served.requests)
     totals = payments.totals(_store(fresh))
     assert summary["rows"] == {"charges": totals["charge_count"], "refunds": totals["refund_count"]}
@@ -274,12 +273,10 @@ def test_rate_limited_load_waits_as_told_and_lands_everything(fresh, monkeypatch
         assert retry_at - at >= 0.95, "the retry came before Retry-After had passed"
 
 
-def test_transient_faults_are_retried(fresh, monkeypatch):
+def test_transient_faults_are_retried(fresh):
     faults = payments_api.Faults(server_errors=2, truncated_pages=2)
     with payments_api.running(_store(fresh), faults=faults) as server:
-        monkeypatch.setenv("PAYMENTS_API_URL", server.url)
-        monkeypatch.setenv("PAYMENTS_API_TOKEN", payments_api.LOCAL_TOKEN)
-        summary = payments_pipeline.run(fresh.settings, backoff_factor=0.05)
+        summary = payments_pipeline.run(fresh.settings, server.url, payments_api.LOCAL_TOKEN, backoff_factor=0.05)
         served = server.served
     totals = payments.totals(_store(fresh))
     assert served.count(503) == 2
@@ -287,41 +284,36 @@ def test_transient_faults_are_retried(fresh, monkeypatch):
     assert _latest_charges(fresh).aggregate("count(*)").fetchone()[0] == totals["charge_count"]
 
 
-def test_bad_pages_fail_naming_the_page_and_load_nothing(fresh, monkeypatch):
+def test_bad_pages_fail_naming_the_page_and_load_nothing(fresh):
     faults = payments_api.Faults(garbage_pages=1000)
-    with payments_api.running(_store(fresh), faults=faults) as server:
-        monkeypatch.setenv("PAYMENTS_API_URL", server.url)
-        monkeypatch.setenv("PAYMENTS_API_TOKEN", payments_api.LOCAL_TOKEN)
-        with pytest.raises(PlatformError, match=r"payments API page http://127\.0\.0\.1:\d+/v1/"):
-            payments_pipeline.run(fresh.settings, max_attempts=2, backoff_factor=0.01)
+    bad_page = pytest.raises(PlatformError, match=r"payments API page http://127\.0\.0\.1:\d+/v1/")
+    with payments_api.running(_store(fresh), faults=faults) as server, bad_page:
+        payments_pipeline.run(fresh.settings, server.url, payments_api.LOCAL_TOKEN, max_attempts=2, backoff_factor=0.01)
     raw = Path(fresh.settings.zone_url("raw", "payments"))
     assert not list(raw.glob("*/*.parquet"))
-    monkeypatch.delenv("PAYMENTS_API_URL")
-    summary = payments_pipeline.run(fresh.settings)
+    summary = demo.run_payments(fresh.settings)
     assert summary["rows"]["charges"] == payments.totals(_store(fresh))["charge_count"]
 
 
-def test_an_expired_cursor_fails_naming_the_page_and_loads_nothing(fresh, monkeypatch):
+def test_an_expired_cursor_fails_naming_the_page_and_loads_nothing(fresh):
     faults = payments_api.Faults(cursor_ttl=0)
-    with payments_api.running(_store(fresh), faults=faults) as server:
-        monkeypatch.setenv("PAYMENTS_API_URL", server.url)
-        monkeypatch.setenv("PAYMENTS_API_TOKEN", payments_api.LOCAL_TOKEN)
-        with pytest.raises(PlatformError, match=r"page http://\S+cursor=\S+ failed: HTTP 400 cursor_expired"):
-            payments_pipeline.run(fresh.settings, page_size=50)
+    expired = pytest.raises(PlatformError, match=r"page http://\S+cursor=\S+ failed: HTTP 400 cursor_expired")
+    with payments_api.running(_store(fresh), faults=faults) as server, expired:
+        payments_pipeline.run(fresh.settings, server.url, payments_api.LOCAL_TOKEN, page_size=50)
     assert not list(Path(fresh.settings.zone_url("raw", "payments")).glob("*/*.parquet"))
 
 
 def test_wrong_token_fails_at_once(fresh, monkeypatch):
-    monkeypatch.setenv("PAYMENTS_API_TOKEN", "sk_live_not_this_one")
+    monkeypatch.setenv("SOURCES__PAYMENTS__TOKEN", "sk_live_not_this_one")
     started = time.monotonic()
-    with pytest.raises(PlatformError, match=r"rejected the token .*PAYMENTS_API_TOKEN"):
-        payments_pipeline.run(fresh.settings)
+    with pytest.raises(PlatformError, match=r"rejected the token .*SOURCES__PAYMENTS__TOKEN"):
+        demo.run_payments(fresh.settings)
     assert time.monotonic() - started < 5
     assert not Path(fresh.settings.zone_url("raw", "payments")).exists()
 
 
 def test_cli_reports_a_wrong_token_in_one_line(fresh):
-    env = platform_env(fresh.settings.data_dir, PAYMENTS_API_TOKEN="sk_wrong")
+    env = platform_env(fresh.settings.data_dir, SOURCES__PAYMENTS__TOKEN="sk_wrong")
     proc = cli(env, "ingest", "payments", check=False)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 1
@@ -335,7 +327,7 @@ def test_serve_command_answers_on_its_port(fresh):
         port = probe.getsockname()[1]
     env = platform_env(fresh.settings.data_dir)
     server = subprocess.Popen(
-        [str(BIN / "ingestion"), "serve", "payments", "--port", str(port)],
+        [str(BIN / "marketplace"), "serve", "payments", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stderr=subprocess.PIPE,

@@ -11,8 +11,8 @@ from ingestion import duck
 from ingestion.pipelines.shop import pipeline
 from ingestion.pipelines.shop.settings import TABLES
 from ingestion.settings import load_settings
-from ingestion.simulator import advance_sources, init_sources
-from ingestion.simulator.context import SimContext
+from simulator import advance_sources, init_sources
+from simulator.context import SimContext
 
 KEYS = {
     "region": "r_regionkey", "nation": "n_nationkey", "part": "p_partkey", "supplier": "s_suppkey",

@@ -10,8 +10,8 @@ import pytest
 from ingestion import duck
 from ingestion.devservices import postgres
 from ingestion.settings import load_settings
-from ingestion.simulator import advance_sources, init_sources, shop
-from ingestion.simulator.context import SimContext
+from simulator import advance_sources, init_sources, shop
+from simulator.context import SimContext
 
 TPCH_TABLES = ("region", "nation", "part", "supplier", "partsupp", "customer", "orders", "lineitem")
 

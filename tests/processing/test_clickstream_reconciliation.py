@@ -9,9 +9,9 @@ import duckdb
 import pytest
 
 from ingestion.settings import load_settings
-from ingestion.simulator import clickstream, shop
-from ingestion.simulator.context import SimContext
 from processing.clickstream import duckdb_job
+from simulator import clickstream, shop
+from simulator.context import SimContext
 
 CUTOFF = date(1998, 1, 20)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from ingestion.cli import main
+from marketplace.cli import main
 from tests.processing.conftest import event
 
 

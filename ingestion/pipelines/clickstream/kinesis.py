@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ingestion.errors import PlatformError
+from ingestion.settings import Settings
 
 PUT_BATCH = 500  # the PutRecords limit
 SHARDS = 2
 
 
-def client():
-    return boto3.client(
-        "kinesis",
-        endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
-        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-    )
+def client(settings: Settings):
+    return boto3.client("kinesis", endpoint_url=settings.aws_endpoint_url or None, region_name=settings.aws_region)
 
 
 def ensure_stream(kinesis, stream: str) -> None:
@@ -37,10 +33,10 @@ def ensure_stream(kinesis, stream: str) -> None:
     raise PlatformError(f"Kinesis stream {stream} did not become active")
 
 
-def put_lines(stream: str, lines: list[str]) -> None:
+def put_lines(settings: Settings, stream: str, lines: list[str]) -> None:
     """Put each line as one record, retrying the records Kinesis throttled."""
     try:
-        kinesis = client()
+        kinesis = client(settings)
         ensure_stream(kinesis, stream)
         for start in range(0, len(lines), PUT_BATCH):
             pending = [

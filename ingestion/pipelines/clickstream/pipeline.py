@@ -7,7 +7,7 @@ same file name (shard and first sequence number), so even then nothing is double
 processing job drops repeated event ids anyway.
 
 Runs only when ``CLICKSTREAM_DELIVERY=kinesis``; in the default Firehose mode the
-simulator writes the landing files itself and there is nothing to consume.
+landing files arrive by themselves and there is nothing to consume.
 """
 
 from __future__ import annotations
@@ -33,15 +33,13 @@ GET_LIMIT = 1_000
 
 def run(settings: Settings, max_records: int | None = None, batch_records: int = BATCH_RECORDS) -> dict:
     """Land everything new in the stream; ``max_records`` stops early (after whole batches)."""
-    from ingestion.simulator import clickstream
-
     landing = settings.zone_url("landing", "clickstream")
-    if clickstream.delivery_mode() != "kinesis":
+    if settings.clickstream_delivery != "kinesis":
         return {"rows": {}, "files": 0, "destination": landing}
-    stream = clickstream.stream_name()
+    stream = settings.clickstream_stream
     checkpoints = Checkpoints(f"{landing}/_checkpoints/kinesis-{stream}.json")
     try:
-        client = kinesis.client()
+        client = kinesis.client(settings)
         shards = _shards(client, stream)
         landed = files = 0
         for shard in shards:
@@ -79,7 +77,9 @@ def _shards(client, stream: str) -> list[str]:
     try:
         response = client.list_shards(StreamName=stream)
     except client.exceptions.ResourceNotFoundException as exc:
-        raise PlatformError(f"Kinesis stream {stream} does not exist: run `ingestion sources init` first") from exc
+        raise PlatformError(
+            f"Kinesis stream {stream} does not exist: create it (infra) or set CLICKSTREAM_STREAM"
+        ) from exc
     shards = [s["ShardId"] for s in response["Shards"]]
     while response.get("NextToken"):
         response = client.list_shards(NextToken=response["NextToken"])

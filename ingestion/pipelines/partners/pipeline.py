@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 import dlt
@@ -33,7 +32,7 @@ def run(settings: Settings, progress: str = "log") -> dict:
     written first: if the main load then fails, the next run loads the same files and
     the quarantine skips the rejects it already holds.
     """
-    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    lake.require_load_ids()
     started = time.monotonic()
     pipeline = _pipeline(settings, PIPELINE_NAME, destinations.for_pipeline(DATASET_NAME, settings), progress)
     loaded = dict(_state_files(pipeline))

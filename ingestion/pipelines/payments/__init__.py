@@ -32,7 +32,7 @@ def payments_api(
 
     Args:
         base_url: root of the API, e.g. ``http://127.0.0.1:8765``.
-        token: bearer token (``PAYMENTS_API_TOKEN``).
+        token: bearer token (``SOURCES__PAYMENTS__TOKEN``).
         page_size: rows per page (the API's ``limit``).
         max_attempts: tries per page before a 429, 5xx or truncated page fails the load.
         backoff_factor: seconds of the first wait when the API names none in Retry-After.

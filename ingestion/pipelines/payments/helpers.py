@@ -89,5 +89,6 @@ def check_token(base_url: str, token: str) -> None:
         raise PlatformError(f"cannot reach the payments API at {base_url}: {exc}") from exc
     if response.status_code in (401, 403):
         raise PlatformError(
-            f"the payments API at {base_url} rejected the token (HTTP {response.status_code}): check PAYMENTS_API_TOKEN"
+            f"the payments API at {base_url} rejected the token (HTTP {response.status_code}): "
+            "check SOURCES__PAYMENTS__TOKEN"
         )

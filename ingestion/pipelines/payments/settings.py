@@ -9,9 +9,7 @@ MAX_ATTEMPTS = 6
 BACKOFF_FACTOR = 0.5
 MAX_RETRY_DELAY_S = 60
 REQUEST_TIMEOUT_S = 30
-# Env vars: where the API is and the bearer token. With no URL, the pipeline serves the
-# local simulator itself, on a free port, for the duration of the run.
-URL_ENV = "PAYMENTS_API_URL"
-TOKEN_ENV = "PAYMENTS_API_TOKEN"
-# Share of requests the self-started local API answers 429 (0 to 1), e.g. for benchmarks.
-RATE_LIMIT_ENV = "PAYMENTS_API_RATE_LIMIT"
+# dlt configuration keys of the API's location and bearer token: SOURCES__PAYMENTS__BASE_URL
+# and SOURCES__PAYMENTS__TOKEN in the environment, or .dlt/config.toml and secrets.toml.
+BASE_URL_KEY = "sources.payments.base_url"
+TOKEN_KEY = "sources.payments.token"

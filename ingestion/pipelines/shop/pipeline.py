@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 import dlt
@@ -21,8 +20,7 @@ log = logging.getLogger(__name__)
 
 def make_pipeline(settings: Settings, progress: str | None = "log") -> dlt.Pipeline:
     """The pipeline; ``progress`` is a dlt collector name ("log", "tqdm") or None for silence."""
-    # dbt staging reads only committed loads, so every row must carry its load id.
-    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    lake.require_load_ids()
     return dlt.pipeline(
         **destinations.for_pipeline(PIPELINE_NAME, settings).pipeline_kwargs(PIPELINE_NAME),
         pipelines_dir=str(settings.pipelines_dir),
@@ -30,8 +28,8 @@ def make_pipeline(settings: Settings, progress: str | None = "log") -> dlt.Pipel
     )
 
 
-def make_source(settings: Settings):
-    return shop_database(credentials=connection_url(settings.shop_db_url))
+def make_source(settings: Settings, null_columns: dict[str, tuple[str, ...]] | None = None):
+    return shop_database(credentials=connection_url(settings.shop_db_url), null_columns=null_columns)
 
 
 def run(settings: Settings, progress: str | None = "log") -> dict:
@@ -40,7 +38,9 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
     A package left behind by a crashed run is loaded first (dlt finishes pending
     packages before extracting), so a re-run fills the gap without duplicating rows.
     """
-    check_shop_database(settings)
+    null_columns = check_shop_database(settings)
+    if null_columns:
+        log.info("shop: the database lacks optional columns %s; they land as nulls", null_columns)
     if destinations.for_pipeline(PIPELINE_NAME, settings).is_lake:
         check_lake_writable(settings)  # before dlt creates its working folder
     pipeline = make_pipeline(settings, progress)
@@ -51,7 +51,7 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
             log.warning("shop: finishing the load package of an interrupted run first")
             pipeline.normalize()
             pipeline.load().raise_on_failed_jobs()
-        info = pipeline.run(make_source(settings), loader_file_format=destinations.file_format(pipeline))
+        info = pipeline.run(make_source(settings, null_columns), loader_file_format=destinations.file_format(pipeline))
     except PipelineStepFailed as exc:
         raise PlatformError(f"shop pipeline failed at step {exc.step}: {lake.root_cause(exc)}") from exc
     info.raise_on_failed_jobs()

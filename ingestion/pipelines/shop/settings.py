@@ -1,4 +1,4 @@
-"""Constants of the shop pipeline."""
+"""Constants of the shop pipeline, and the contract a shop database must meet."""
 
 PIPELINE_NAME = "shop"
 DATASET_NAME = "shop"
@@ -6,3 +6,33 @@ TABLES = ("region", "nation", "part", "supplier", "partsupp", "customer", "order
 CURSOR_COLUMN = "updated_at"
 # Rows per Arrow batch streamed from connectorx: bounds memory at any scale factor.
 CHUNK_SIZE = 1_000_000
+
+# The columns dbt's staging models read: the TPC-H columns of each table plus the change
+# cursor. A database that lacks one fails before any data moves, naming table and column.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "region": ("r_regionkey", "r_name", "r_comment"),
+    "nation": ("n_nationkey", "n_name", "n_regionkey", "n_comment"),
+    "part": (
+        "p_partkey", "p_name", "p_mfgr", "p_brand", "p_type", "p_size", "p_container", "p_retailprice", "p_comment",
+    ),
+    "supplier": ("s_suppkey", "s_name", "s_address", "s_nationkey", "s_phone", "s_acctbal", "s_comment"),
+    "partsupp": ("ps_partkey", "ps_suppkey", "ps_availqty", "ps_supplycost", "ps_comment"),
+    "customer": (
+        "c_custkey", "c_name", "c_address", "c_nationkey", "c_phone", "c_acctbal", "c_mktsegment", "c_comment",
+    ),
+    "orders": (
+        "o_orderkey", "o_custkey", "o_orderstatus", "o_totalprice", "o_orderdate", "o_orderpriority", "o_clerk",
+        "o_shippriority", "o_comment",
+    ),
+    "lineitem": (
+        "l_orderkey", "l_partkey", "l_suppkey", "l_linenumber", "l_quantity", "l_extendedprice", "l_discount",
+        "l_tax", "l_returnflag", "l_linestatus", "l_shipdate", "l_commitdate", "l_receiptdate", "l_shipinstruct",
+        "l_shipmode", "l_comment",
+    ),
+}  # fmt: skip
+# Mutable attributes the sample shop keeps beyond TPC-H. A database without them still
+# loads: the pipeline lands the column as nulls, and the marts show it as unknown.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer": ("c_loyalty_tier",),
+    "orders": ("o_fulfilment_status",),
+}

@@ -1,18 +1,13 @@
-"""Print where the demo's results are and a few headline numbers from the marts.
-
-python -m ingestion.report
-"""
+"""Where the demo's results are and a few headline numbers from the marts (`marketplace report`)."""
 
 from __future__ import annotations
-
-import sys
 
 import duckdb
 
 from ingestion import duck
 from ingestion.errors import PlatformError
-from ingestion.settings import Settings, load_settings
-from ingestion.simulator.context import SimContext
+from ingestion.settings import Settings
+from simulator.context import SimContext
 
 HEADLINES = (
     ("orders", "select count(*) from fct_orders", "{:,}"),
@@ -48,18 +43,22 @@ def headline_numbers(settings: Settings) -> list[tuple[str, str]]:
     return numbers
 
 
-def main() -> int:
+def simulated_date(settings: Settings) -> str | None:
+    """The simulator's clock, or None when the sources are real ones."""
     try:
-        settings = load_settings()
-        if not settings.warehouse_path.exists():
-            raise PlatformError(f"no warehouse at {settings.warehouse_path}: run `make demo` first")
-        clock = SimContext(settings).clock()
-        numbers = headline_numbers(settings)
-    except PlatformError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return str(SimContext(settings).clock())
+    except PlatformError:
+        return None
+
+
+def print_report(settings: Settings) -> None:
+    if not settings.warehouse_path.exists():
+        raise PlatformError(f"no warehouse at {settings.warehouse_path}: run `make demo` first")
+    clock = simulated_date(settings)
+    numbers = headline_numbers(settings)
     print()
-    print(f"Simulated date: {clock}   (scale factor {settings.sf:g})")
+    if clock:
+        print(f"Simulated date: {clock}   (scale factor {settings.sf:g})")
     print(f"  source systems  {settings.sources_dir}")
     print(f"  lake            {settings.lake_url}  (landing/ raw/ processed/ quarantine/)")
     print(f"  warehouse       {settings.warehouse_path}  (DuckDB file: open it with any DuckDB client)")
@@ -70,8 +69,3 @@ def main() -> int:
         print(f"  {label:<{width}}  {value}")
     print()
     print("Next: make advance DAYS=1 && make run   # process only the new day")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

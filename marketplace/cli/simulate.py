@@ -1,4 +1,4 @@
-"""`ingestion sources`: the simulated clock of the sample company's source systems."""
+"""`marketplace simulate`: the sample company's simulated source systems and their clock."""
 
 from __future__ import annotations
 
@@ -7,15 +7,22 @@ from dataclasses import replace
 import click
 
 from ingestion.settings import load_settings, validate_sf
-from ingestion.simulator import registry
+from simulator import registry
 
 
 @click.group()
-def sources() -> None:
-    """Build and advance the simulated source systems."""
+def simulate() -> None:
+    """Build and advance the simulated source systems (the demo's company, not the platform).
+
+    \b
+    Examples:
+      marketplace simulate init --sf 0.01      # shop database, payments, partner files, clickstream
+      marketplace simulate advance --days 1    # release the next simulated day in every source
+      marketplace simulate status              # the simulated date of every source
+    """
 
 
-@sources.command()
+@simulate.command()
 @click.option("--sf", type=float, default=None, help="TPC-H scale factor, 0.01 to 100 (default: $SF or 0.01).")
 @click.option("--seed", type=int, default=None, help="Seed for everything random (default: $SEED or 42).")
 @click.option(
@@ -36,12 +43,12 @@ def init(sf: float | None, seed: int | None, cutoff, only: tuple[str, ...]) -> N
 
     \b
     Examples:
-      ingestion sources init                    # SF 0.01, cutoff 1998-07-01
-      ingestion sources init --sf 1 --cutoff 1998-06-01
-      ingestion sources init --only payments   # shop + payments, no clickstream or partners
-      SHOP_DB_URL=postgresql://postgres@localhost:5433/shop ingestion sources init
+      marketplace simulate init                    # SF 0.01, cutoff 1998-07-01
+      marketplace simulate init --sf 1 --cutoff 1998-06-01
+      marketplace simulate init --only payments   # shop + payments, no clickstream or partners
+      SHOP_DB_URL=postgresql://postgres@localhost:5433/shop marketplace simulate init
     """
-    from ingestion.simulator import init_sources
+    from simulator import init_sources
 
     settings = load_settings()
     if sf is not None:
@@ -52,25 +59,25 @@ def init(sf: float | None, seed: int | None, cutoff, only: tuple[str, ...]) -> N
     click.echo(f"sources initialised at SF {settings.sf:g}; simulated date is {ctx.clock()}")
 
 
-@sources.command()
+@simulate.command()
 @click.option("--days", type=click.IntRange(min=1), default=1, show_default=True)
 def advance(days: int) -> None:
     """Release the next DAYS days in every source (new orders, changed rows, events...).
 
     \b
     Example:
-      ingestion sources advance --days 3
+      marketplace simulate advance --days 3
     """
-    from ingestion.simulator import advance_sources
+    from simulator import advance_sources
 
     ctx = advance_sources(load_settings(), days)
     click.echo(f"simulated date is now {ctx.clock()}")
 
 
-@sources.command()
+@simulate.command()
 def status() -> None:
     """Show the simulated date of every source."""
-    from ingestion.simulator.context import SimContext
+    from simulator.context import SimContext
 
     ctx = SimContext(load_settings())
     ctx.require_initialised()

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from ingestion.settings import Settings
-from ingestion.simulator import registry
-from ingestion.simulator.context import SimContext
+from simulator import registry
+from simulator.context import SimContext
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def init_sources(settings: Settings, cutoff: date | None = None, only: Sequence[
     ``only`` names the other sources to build (the shop is always built); the rest stay
     switched off, and ``advance`` leaves them alone.
     """
-    from ingestion.simulator import shop
+    from simulator import shop
 
     ctx = SimContext(settings)
     shop.init(ctx, cutoff or shop.DEFAULT_CUTOFF)
@@ -41,7 +41,7 @@ def init_sources(settings: Settings, cutoff: date | None = None, only: Sequence[
 
 def advance_sources(settings: Settings, days: int) -> SimContext:
     """Release the next ``days`` days in every source."""
-    from ingestion.simulator import shop
+    from simulator import shop
 
     ctx = SimContext(settings)
     ctx.require_initialised()

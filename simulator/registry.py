@@ -14,4 +14,4 @@ OTHER_SOURCES: tuple[str, ...] = ("payments", "partners", "clickstream")
 
 
 def others() -> list[ModuleType]:
-    return [importlib.import_module(f"ingestion.simulator.{name}") for name in OTHER_SOURCES]
+    return [importlib.import_module(f"simulator.{name}") for name in OTHER_SOURCES]

@@ -1,7 +1,7 @@
 """The payments provider: charges and refunds for the shop's released orders.
 
 The provider's own records live in a SQLite file (``payments.db`` in the sources folder)
-that the local HTTP API (``ingestion.simulator.payments_api``) serves. The shop took its
+that the local HTTP API (``simulator.payments_api``) serves. The shop took its
 first card payment ``GO_LIVE_DAYS`` before the cutoff: older orders were settled outside
 this provider, which keeps the API at a realistic volume (about 56k charges at SF 1
 instead of 1.5M) while every day after the cutoff is covered.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from ingestion.simulator.context import SimContext
+from simulator.context import SimContext
 
 name = "payments"
 

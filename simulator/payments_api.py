@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from ingestion.simulator import payments
+from simulator import payments
 
 # Only ever accepted by the local simulator; a real deployment sets PAYMENTS_API_TOKEN.
 LOCAL_TOKEN = "sk_test_local_simulator"

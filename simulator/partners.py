@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import fsspec
 
 from ingestion.settings import Settings
-from ingestion.simulator.context import SimContext
+from simulator.context import SimContext
 
 name = "partners"
 

@@ -1,8 +1,6 @@
-"""`ingestion serve`: run a simulated source's API in the foreground."""
+"""`marketplace serve`: run a simulated source's API in the foreground."""
 
 from __future__ import annotations
-
-import os
 
 import click
 
@@ -12,7 +10,12 @@ from ingestion.settings import load_settings
 
 @click.group()
 def serve() -> None:
-    """Serve a simulated source system over HTTP (Ctrl-C stops it)."""
+    """Serve a simulated source system over HTTP (Ctrl-C stops it).
+
+    \b
+    Example:
+      marketplace serve payments --port 8765
+    """
 
 
 @serve.command()
@@ -30,24 +33,25 @@ def serve() -> None:
 def payments(port: int, rate_limit: float, retry_after: int) -> None:
     """The Stripe-like payments API over the simulator's charges and refunds.
 
-    The token is $PAYMENTS_API_TOKEN, or the local simulator's default
+    The token is $SOURCES__PAYMENTS__TOKEN, or the local simulator's default
     (sk_test_local_simulator) when that is unset.
 
     \b
     Examples:
-      ingestion serve payments --port 8765
+      marketplace serve payments --port 8765
       curl -H "Authorization: Bearer sk_test_local_simulator" \\
            "http://127.0.0.1:8765/v1/charges?limit=2"
-      PAYMENTS_API_URL=http://127.0.0.1:8765 PAYMENTS_API_TOKEN=sk_test_local_simulator \\
-           ingestion ingest payments
+      SOURCES__PAYMENTS__BASE_URL=http://127.0.0.1:8765 SOURCES__PAYMENTS__TOKEN=sk_test_local_simulator \\
+           marketplace ingest payments
     """
-    from ingestion.simulator import payments as provider
-    from ingestion.simulator import payments_api
+    from ingestion.pipelines.payments.pipeline import configured_api
+    from simulator import payments as provider
+    from simulator import payments_api
 
     store = provider.store_path(load_settings().sources_dir)
     if not store.exists():
-        raise PlatformError(f"no payments data at {store}: run `ingestion sources init` first")
-    token = os.environ.get("PAYMENTS_API_TOKEN") or payments_api.LOCAL_TOKEN
+        raise PlatformError(f"no payments data at {store}: run `marketplace simulate init` first")
+    token = configured_api()[1] or payments_api.LOCAL_TOKEN
     faults = payments_api.Faults(rate_limit=rate_limit, retry_after=retry_after)
     try:
         server = payments_api.PaymentsServer(("127.0.0.1", port), store, token, faults)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -37,9 +36,8 @@ from datetime import date, datetime, time, timedelta
 
 import fsspec
 
-from ingestion.errors import PlatformError
 from ingestion.pipelines.clickstream import kinesis
-from ingestion.simulator.context import SimContext
+from simulator.context import SimContext
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +54,6 @@ LATE_RATE = 0.02
 MALFORMED_RATE = 0.001
 DEVICES = ("web", "web", "web", "ios", "android")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.{ms:03d}Z"
-# firehose: files straight into landing/ (the default); kinesis: records put to the stream
-# CLICKSTREAM_STREAM, which the `clickstream` pipeline lands in the same layout.
-DELIVERY_MODES = ("firehose", "kinesis")
 
 
 @dataclass(frozen=True)
@@ -93,8 +88,10 @@ def hour_path(hour: datetime) -> str:
 
 
 def _write_day(ctx: SimContext, day: date, deliveries: list[Delivery]) -> None:
-    if delivery_mode() == "kinesis":
-        kinesis.put_lines(stream_name(), [d.line for d in sorted(deliveries, key=_order)])
+    if ctx.settings.clickstream_delivery == "kinesis":
+        kinesis.put_lines(
+            ctx.settings, ctx.settings.clickstream_stream, [d.line for d in sorted(deliveries, key=_order)]
+        )
         return
     by_hour: dict[datetime, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
@@ -208,17 +205,6 @@ class _Generator:
 
 def _order(delivery: Delivery) -> tuple:
     return (delivery.arrival, delivery.origin, delivery.seq)
-
-
-def delivery_mode() -> str:
-    mode = os.environ.get("CLICKSTREAM_DELIVERY", "firehose")
-    if mode not in DELIVERY_MODES:
-        raise PlatformError(f"CLICKSTREAM_DELIVERY={mode!r}: choose {' or '.join(DELIVERY_MODES)}")
-    return mode
-
-
-def stream_name() -> str:
-    return os.environ.get("CLICKSTREAM_STREAM", "clickstream")
 
 
 def _iso(at: datetime) -> str:

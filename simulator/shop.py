@@ -25,7 +25,7 @@ import duckdb
 
 from ingestion import duck
 from ingestion.errors import PlatformError
-from ingestion.simulator.context import CLOCK_TABLE, SHOP, SimContext, first_line
+from simulator.context import CLOCK_TABLE, SHOP, SimContext, first_line
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ SIMULATOR_COLUMNS = {"c_loyalty_tier", "o_fulfilment_status"}
 # -- the universe ------------------------------------------------------------------------
 def universe_path(ctx: SimContext) -> Path:
     """Where the generated dataset is cached; ``TPCH_CACHE_DIR`` shares it between data dirs."""
-    cache = Path(os.environ.get("TPCH_CACHE_DIR") or ctx.settings.sources_dir)
+    cache = ctx.settings.tpch_cache_dir or ctx.settings.sources_dir
     return cache / f"tpch_sf{ctx.settings.sf:g}_seed{ctx.settings.seed}.duckdb"
 
 

@@ -1,4 +1,4 @@
-"""`ingestion ingest`: run dlt pipelines from the sources into the lake (or the warehouse's raw schemas)."""
+"""`marketplace ingest`: run dlt pipelines from the sources into the lake (or the warehouse's raw schemas)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 
 from ingestion import pipelines
 from ingestion.settings import load_settings
+from marketplace import demo
 
 
 @click.command()
@@ -14,15 +15,20 @@ def ingest(names: tuple[str, ...]) -> None:
     """Load new and changed data from the named sources (default: all) into the lake,
     or into the warehouse's raw_<source> schemas when DBT_TARGET is pg, redshift or athena.
 
+    Sources are found through their settings (SHOP_DB_URL, SOURCES__PAYMENTS__BASE_URL, ...).
+    With no payments API configured, the simulated one is served for the run.
+
     \b
     Examples:
-      ingestion ingest            # every pipeline
-      ingestion ingest shop       # only the shop database
+      marketplace ingest                  # every pipeline
+      marketplace ingest shop             # only the shop database
+      SHOP_DB_URL=postgresql://loader:***@rds.example:5432/shop marketplace ingest shop
+      SOURCES__PAYMENTS__BASE_URL=https://api.example SOURCES__PAYMENTS__TOKEN=*** marketplace ingest payments
     """
     settings = load_settings()
     selected = pipelines.PIPELINES if not names or "all" in names else names
     for name in selected:
-        summary = pipelines.get(name).run(settings)
+        summary = demo.run_pipeline(name, settings)
         rows = sum(summary.get("rows", {}).values())
         where = summary.get("destination", settings.zone_url("raw", name))
         click.echo(f"{name}: loaded {rows:,} rows into {where}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlparse
 
 import duckdb
 
 from ingestion import duck
 from ingestion.errors import PlatformError
+from ingestion.pipelines.shop.helpers import parse_shop_url, redacted
 from ingestion.settings import Settings
 
 CLOCK_TABLE = "simulator_clock"
@@ -35,10 +35,7 @@ class SimContext:
 
     @property
     def redacted_url(self) -> str:
-        parsed = urlparse(self.settings.shop_db_url)
-        if parsed.password:
-            return self.settings.shop_db_url.replace(f":{parsed.password}@", ":***@")
-        return self.settings.shop_db_url
+        return redacted(self.settings.shop_db_url)
 
     # -- the clock -------------------------------------------------------------------
     def watermarks(self) -> dict[str, date]:
@@ -59,17 +56,17 @@ class SimContext:
 
     def require_initialised(self) -> None:
         if self.backend == "sqlite" and not Path(self.attach_target).exists():
-            raise PlatformError(f"no shop database at {self.attach_target}: run `ingestion sources init` first")
+            raise PlatformError(f"no shop database at {self.attach_target}: run `marketplace simulate init` first")
         if SHOP not in self.watermarks():
             raise PlatformError(
-                f"the shop database {self.redacted_url} has no simulator clock: run `ingestion sources init` first"
+                f"the shop database {self.redacted_url} has no simulator clock: run `marketplace simulate init` first"
             )
 
     def clock(self) -> date:
         """The simulated date: the last day the shop database has released."""
         rows = self.watermarks()
         if SHOP not in rows:
-            raise PlatformError("the simulator has not been initialised: run `ingestion sources init`")
+            raise PlatformError("the simulator has not been initialised: run `marketplace simulate init`")
         return rows[SHOP]
 
     def watermark(self, source: str) -> date | None:
@@ -89,19 +86,6 @@ class SimContext:
         finally:
             if own:
                 con.close()
-
-
-def parse_shop_url(url: str) -> tuple[str, str]:
-    """(DuckDB scanner, ATTACH target) for ``sqlite:///path`` or ``postgresql://...``."""
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
-        if not path.startswith("/"):
-            path = str(Path(path).absolute())
-        return "sqlite", path
-    if parsed.scheme in ("postgres", "postgresql", "postgresql+psycopg2"):
-        return "postgres", url.replace("postgresql+psycopg2://", "postgresql://", 1)
-    raise PlatformError(f"SHOP_DB_URL={url!r}: expected sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
 
 
 def to_date(value) -> date:

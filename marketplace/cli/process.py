@@ -1,4 +1,4 @@
-"""`ingestion process`: pre-process raw drops in the lake (landing → processed)."""
+"""`marketplace process`: pre-process raw drops in the lake (landing → processed)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def process(names: tuple[str, ...], engine: str) -> None:
 
     \b
     Examples:
-      ingestion process                          # every job, engine by input size
-      ingestion process clickstream --engine spark
+      marketplace process                          # every job, engine by input size
+      marketplace process clickstream --engine spark
     """
     settings = load_settings()
     selected = tuple(JOBS) if not names or "all" in names else names

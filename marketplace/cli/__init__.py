@@ -1,0 +1,70 @@
+"""`marketplace`: the command line of the platform.
+
+Thin by design: each command group is one module that parses options and hands the
+work to library functions. Errors the user can fix print one line and exit 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from ingestion.errors import PlatformError
+
+# dlt and dbt phone home unless told not to; offline that stalls runs on timeouts. These
+# write the tools' own configuration; they read no setting.
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+class PlatformGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PlatformError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(name="marketplace", cls=PlatformGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log progress at DEBUG level.")
+def main(verbose: bool) -> None:
+    """The marketplace data platform: ingest sources into the lake, process, report.
+
+    Settings come from environment variables (`marketplace settings show`, .env.example).
+
+    \b
+    Examples:
+      marketplace simulate init --sf 0.01     # the demo company's source systems
+      marketplace ingest all                  # every dlt pipeline into the lake
+      marketplace process all                 # landing → processed (DuckDB or Spark)
+      marketplace report                      # headline numbers from the marts
+      marketplace pg up                       # a throwaway PostgreSQL for DBT_TARGET=pg
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def _register() -> None:
+    from marketplace.cli import bench, ingest, pg, process, report, serve, settings, simulate
+
+    for group in (
+        simulate.simulate,
+        ingest.ingest,
+        process.process,
+        serve.serve,
+        report.report,
+        bench.bench,
+        pg.pg,
+        settings.settings,
+    ):
+        main.add_command(group)
+
+
+_register()
