@@ -71,9 +71,10 @@ docs: setup ## Generate the dbt docs and lineage site into target/
 docs-serve: docs ## Serve the docs site on http://localhost:8080
 	$(DBT) docs serve --port 8080
 
-lint: setup ## ruff and sqlfluff
+lint: setup ## ruff, sqlfluff, and the architecture checks (import boundaries, settings read in one place)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) pytest -q -p no:cacheprovider tests/test_architecture.py
 	$(RUN) sqlfluff lint models snapshots analyses tests/data macros
 
 fmt: setup ## Fix what ruff and sqlfluff can fix

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
+from ingestion.settings import Settings, load_settings
 from marketplace.devenv import BIN, ROOT, child_env
 
 # One environment helper for the tests and the benchmarks.
 platform_env = child_env
+
+
+def platform_settings(data_dir: Path, **overrides: str) -> Settings:
+    """The settings a command run in ``platform_env(data_dir)`` sees (the shared TPC-H cache too)."""
+    return load_settings(platform_env(data_dir, **overrides))
 
 
 def run(cmd: Sequence[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:

@@ -10,11 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.settings import load_settings
 from processing.clickstream import duckdb_job, spark_job
 from simulator import clickstream, shop
 from simulator.context import SimContext
-from tests.processing.conftest import event
+from tests.conftest import platform_settings
+from tests.processing.clickstream.conftest import event
 
 CUTOFF = date(1998, 1, 5)
 BAD_LINES = [
@@ -58,7 +58,7 @@ def spark():
 
 @pytest.mark.spark
 def test_engines_write_identical_rows_and_can_take_turns(spark, tmp_path):
-    ctx = SimContext(load_settings({"DATA_DIR": str(tmp_path / "sim"), "SF": "0.01"}))
+    ctx = SimContext(platform_settings(tmp_path / "sim"))
     shop.init(ctx, CUTOFF)
     clickstream.init(ctx)
     source = Path(ctx.settings.lake_url) / "landing"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -48,8 +49,13 @@ def _landed_lines(lake: Path) -> Counter:
     )
 
 
+def _settings(data_dir: Path):
+    """Settings of the test's environment (the moto endpoint, the delivery mode) for ``data_dir``."""
+    return load_settings({**os.environ, "DATA_DIR": str(data_dir), "SF": "0.01"})
+
+
 def _simulate(data_dir: Path, days: int = 0) -> SimContext:
-    ctx = SimContext(load_settings({"DATA_DIR": str(data_dir), "SF": "0.01"}))
+    ctx = SimContext(_settings(data_dir))
     shop.init(ctx, CUTOFF)
     clickstream.init(ctx)
     if days:
@@ -88,13 +94,12 @@ def test_kinesis_landing_files_process_and_reconcile(moto_kinesis, tmp_path):
 
 
 def test_a_missing_stream_is_a_clear_error(moto_kinesis, tmp_path):
-    settings = load_settings({"DATA_DIR": str(tmp_path), "SF": "0.01"})
     with pytest.raises(PlatformError, match="Kinesis stream clickstream-test does not exist"):
-        pipeline.run(settings)
+        pipeline.run(_settings(tmp_path))
 
 
 def test_firehose_mode_has_nothing_to_consume(tmp_path, monkeypatch):
     monkeypatch.delenv("CLICKSTREAM_DELIVERY", raising=False)
-    summary = pipeline.run(load_settings({"DATA_DIR": str(tmp_path)}))
+    summary = pipeline.run(_settings(tmp_path))
     assert (summary["rows"], summary["files"]) == ({}, 0)
     assert not (tmp_path / "lake").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -10,9 +9,9 @@ import pytest
 from ingestion import duck
 from ingestion.pipelines.shop import pipeline
 from ingestion.pipelines.shop.settings import TABLES
-from ingestion.settings import load_settings
 from simulator import advance_sources, init_sources
 from simulator.context import SimContext
+from tests.conftest import platform_settings
 
 KEYS = {
     "region": "r_regionkey", "nation": "n_nationkey", "part": "p_partkey", "supplier": "s_suppkey",
@@ -42,7 +41,7 @@ def lake_versions(settings, table: str) -> tuple[int, int]:
 
 @pytest.fixture
 def settings(tmp_path):
-    settings = replace(load_settings({"DATA_DIR": str(tmp_path), "SF": "0.01"}))
+    settings = platform_settings(tmp_path)
     init_sources(settings, date(1998, 7, 25))
     return settings
 
@@ -107,8 +106,8 @@ def test_postgres_shop_lands_the_same_rows_as_sqlite(tmp_path):
     server = postgres.start(pg_dir)
     try:
         url = postgres.create_database(server, "shop")
-        on_pg = replace(load_settings({"DATA_DIR": str(tmp_path / "pg"), "SF": "0.01"}), shop_db_url=url)
-        on_sqlite = load_settings({"DATA_DIR": str(tmp_path / "sqlite"), "SF": "0.01"})
+        on_pg = platform_settings(tmp_path / "pg", SHOP_DB_URL=url)
+        on_sqlite = platform_settings(tmp_path / "sqlite")
         for settings in (on_pg, on_sqlite):
             init_sources(settings, date(1998, 7, 28), only=())
             pipeline.run(settings, progress=None)

@@ -10,7 +10,7 @@ import pytest
 
 from ingestion.errors import PlatformError
 from processing.clickstream import duckdb_job
-from tests.processing.conftest import event
+from tests.processing.clickstream.conftest import event
 
 
 def _rows(lake: Path, zone: str) -> list[dict]:

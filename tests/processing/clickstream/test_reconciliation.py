@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.settings import load_settings
 from processing.clickstream import duckdb_job
 from simulator import clickstream, shop
 from simulator.context import SimContext
+from tests.conftest import platform_settings
 
 CUTOFF = date(1998, 1, 20)
 
@@ -42,7 +42,7 @@ def _audit_per_day(lake: Path) -> dict[date, tuple[int, int, int, int]]:
 def two_batches(tmp_path_factory):
     """History to CUTOFF processed, then three more days (late events, redeliveries)."""
     data_dir = tmp_path_factory.mktemp("recon")
-    ctx = SimContext(load_settings({"DATA_DIR": str(data_dir), "SF": "0.01"}))
+    ctx = SimContext(platform_settings(data_dir))
     shop.init(ctx, CUTOFF)
     clickstream.init(ctx)
     first = duckdb_job.run(ctx.settings.lake_url)

@@ -1,11 +1,11 @@
-"""`ingestion process`, through click's runner, on a hand-written landing zone."""
+"""`marketplace process`, through click's runner, on a hand-written landing zone."""
 
 from __future__ import annotations
 
 from click.testing import CliRunner
 
 from marketplace.cli import main
-from tests.processing.conftest import event
+from tests.processing.clickstream.conftest import event
 
 
 def test_process_reports_the_batch_and_then_nothing_new(landing, monkeypatch):

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.settings import load_settings
 from simulator import clickstream, shop
 from simulator.context import SimContext
+from tests.conftest import platform_settings
 
 CUTOFF = date(1998, 2, 10)
 
 
 def _simulate(data_dir: Path, cutoff: date, advance_days: int = 0) -> SimContext:
     """The shop plus the clickstream only (the other simulators have their own tests)."""
-    ctx = SimContext(load_settings({"DATA_DIR": str(data_dir), "SF": "0.01"}))
+    ctx = SimContext(platform_settings(data_dir))
     shop.init(ctx, cutoff)
     clickstream.init(ctx)
     ctx.set_watermark(clickstream.name, ctx.clock())

@@ -9,15 +9,15 @@ import pytest
 
 from ingestion import duck
 from ingestion.devservices import postgres
-from ingestion.settings import load_settings
 from simulator import advance_sources, init_sources, shop
 from simulator.context import SimContext
+from tests.conftest import platform_settings
 
 TPCH_TABLES = ("region", "nation", "part", "supplier", "partsupp", "customer", "orders", "lineitem")
 
 
 def make_settings(data_dir, **overrides):
-    settings = load_settings({"DATA_DIR": str(data_dir), "SF": "0.01"})
+    settings = platform_settings(data_dir)
     return replace(settings, **overrides)
 
 

@@ -1,4 +1,4 @@
-"""Partner file drops and the ``partners`` dlt pipeline: contract, quarantine, re-deliveries."""
+"""The ``partners`` dlt pipeline on simulated file drops: contract, quarantine, re-deliveries."""
 
 from __future__ import annotations
 
@@ -14,24 +14,9 @@ import pytest
 from ingestion.errors import PlatformError
 from ingestion.pipelines.partners import pipeline as partners_pipeline
 from ingestion.pipelines.partners.helpers import parse_file
-from ingestion.settings import load_settings
 from simulator import partners, shop
 from simulator.context import SimContext
-
-CUTOFF = shop.DEFAULT_CUTOFF
-
-
-@pytest.fixture
-def feeds(tmp_path, monkeypatch) -> SimContext:
-    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-    ctx = SimContext(load_settings({"DATA_DIR": str(tmp_path), "SF": "0.01"}))
-    shop.init(ctx, CUTOFF)
-    partners.init(ctx)
-    return ctx
-
-
-def _landing(ctx: SimContext) -> Path:
-    return Path(partners.landing_url(ctx.settings))
+from tests.simulator.conftest import CUTOFF
 
 
 def _data_lines(path: Path) -> int:
@@ -53,32 +38,6 @@ def _counts_by_file(ctx: SimContext) -> dict[str, tuple[int, int]]:
         ).fetchall()
     )
     return {sha: (loaded.get(sha, 0), quarantined.get(sha, 0)) for sha in loaded.keys() | quarantined}
-
-
-# -- the simulator ------------------------------------------------------------------------
-
-
-def test_files_are_as_messy_as_promised(feeds):
-    landing = _landing(feeds)
-    headers = {p.name: (p / f"{CUTOFF}.csv").read_text().splitlines()[0] for p in landing.iterdir()}
-    assert set(headers) == set(partners.PARTNERS)
-    assert len(set(headers.values())) == len(headers), "each partner writes its own header"
-    early = (landing / "acme" / f"{partners.first_day(feeds)}.csv").read_text().splitlines()[0]
-    assert "lead_time_days" not in early and "lead_time_days" in headers["acme"]
-    files = sorted(landing.glob("*/*.csv"))
-    assert any("" in f.read_text().splitlines() for f in files), "some files have blank lines"
-    resent = [f for f in files if f.stem.endswith("-resend")]
-    assert resent
-    for copy in resent:
-        original = copy.with_name(copy.name.replace("-resend", ""))
-        assert copy.read_bytes() == original.read_bytes()
-
-
-def test_producing_a_day_twice_writes_the_same_bytes(feeds):
-    files = sorted(_landing(feeds).glob(f"*/{CUTOFF}*.csv"))
-    before = {f: f.read_bytes() for f in files}
-    partners.produce_day(feeds, CUTOFF)
-    assert {f: f.read_bytes() for f in files} == before
 
 
 # -- the contract -------------------------------------------------------------------------
@@ -151,7 +110,7 @@ def test_unreadable_files_fail_naming_the_file(body, message):
 
 def test_every_row_is_loaded_or_quarantined_once(feeds):
     summary = partners_pipeline.run(feeds.settings)
-    files = sorted(_landing(feeds).glob("*/*.csv"))
+    files = sorted(Path(partners.landing_url(feeds.settings)).glob("*/*.csv"))
     unique = {hashlib.sha256(f.read_bytes()).hexdigest(): f for f in files}
     expected = {sha: _data_lines(f) for sha, f in unique.items()}
     counts = _counts_by_file(feeds)
@@ -177,7 +136,7 @@ def test_every_row_is_loaded_or_quarantined_once(feeds):
 def test_redelivered_files_load_nothing_twice(feeds):
     partners_pipeline.run(feeds.settings)
     before = _counts_by_file(feeds)
-    landing = _landing(feeds)
+    landing = Path(partners.landing_url(feeds.settings))
     original = landing / "initech" / f"{CUTOFF}.csv"
     shutil.copy(original, landing / "initech" / f"{CUTOFF}-again.csv")
     os.utime(original)  # the same file written again: new modification time, same bytes
@@ -195,7 +154,7 @@ def test_a_new_day_loads_only_its_files(feeds):
     shop.advance(feeds, 1)
     partners.produce_day(feeds, day)
     summary = partners_pipeline.run(feeds.settings)
-    new_files = sorted(_landing(feeds).glob(f"*/{day}*.csv"))
+    new_files = sorted(Path(partners.landing_url(feeds.settings)).glob(f"*/{day}*.csv"))
     assert summary["files"] == len(new_files) >= len(partners.PARTNERS)
     feed_dates = duckdb.sql(
         f"select distinct feed_date from {_lake(feeds, 'raw', 'partner_files')}"
@@ -205,7 +164,7 @@ def test_a_new_day_loads_only_its_files(feeds):
 
 
 def test_a_bad_file_stops_the_run_with_nothing_loaded(feeds):
-    landing = _landing(feeds)
+    landing = Path(partners.landing_url(feeds.settings))
     bad = landing / "globex" / "1998-07-02.csv"
     bad.write_text("part_id;qty_available;unit_price\n1;2;3.00\n")
     with pytest.raises(PlatformError, match=r"partner file globex/1998-07-02\.csv uses ';'"):
