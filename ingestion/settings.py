@@ -15,6 +15,7 @@ Athena in production; production is never the default.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -363,6 +364,26 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bench_sf=bench_sf,
         bench_repeat=read.integer("BENCH_REPEAT", None, 1, 100),
     )
+
+
+# Prefixes of the platform's variables: one that starts so but is not declared is a typo.
+_OWN_PREFIXES = ("SHOP_", "LAKE_", "INGEST_", "PAYMENTS_", "SOURCES__PAYMENTS__", "CLICKSTREAM_",
+                 "PARTNERS_", "PG_", "REDSHIFT_", "ATHENA_", "SPARK_", "BENCH_", "TPCH_")  # fmt: skip
+# Spark's own variables share a prefix with ours.
+_FOREIGN = {"SPARK_HOME", "SPARK_CONF_DIR", "SPARK_LOCAL_IP", "SPARK_LOCAL_DIRS", "SPARK_ENV_LOADED",
+            "SPARK_SCALA_VERSION", "SPARK_DIST_CLASSPATH"}  # fmt: skip
+
+
+def unknown_variables(env: Mapping[str, str] | None = None) -> list[str]:
+    """Variables that look like the platform's but are not settings, each with a suggestion."""
+    env = os.environ if env is None else env
+    found = []
+    for name in sorted(env):
+        if name.startswith(_OWN_PREFIXES) and name not in _BY_NAME and name not in _FOREIGN:
+            close = difflib.get_close_matches(name, _BY_NAME, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            found.append(f"{name} is not a setting of the platform{hint}; see .env.example")
+    return found
 
 
 # -- the generated lists --------------------------------------------------------------

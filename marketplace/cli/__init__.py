@@ -13,6 +13,7 @@ import sys
 import click
 
 from ingestion.errors import PlatformError
+from ingestion.settings import unknown_variables
 
 # dlt and dbt phone home unless told not to; offline that stalls runs on timeouts. These
 # write the tools' own configuration; they read no setting.
@@ -49,6 +50,8 @@ def main(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    for problem in unknown_variables():
+        click.echo(f"warning: {problem}", err=True)
 
 
 def _register() -> None:

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.errors import PlatformError
-from ingestion.settings import load_settings
+from ingestion.settings import load_settings, unknown_variables
 
 
 def test_defaults_are_local_and_absolute(tmp_path, monkeypatch):
@@ -42,3 +42,11 @@ def test_bad_settings_fail_with_a_clear_message(env, message):
 def test_unknown_zone_is_a_programming_error():
     with pytest.raises(ValueError, match="unknown lake zone"):
         load_settings({}).zone_url("gold")
+
+
+def test_a_misspelt_variable_is_named_with_a_suggestion():
+    env = {"PG_PROT": "5433", "DBT_TARGET": "pg", "HOME": "/root", "SPARK_HOME": "/opt/spark", "REDSHIFT_HST": "x"}
+    assert unknown_variables(env) == [
+        "PG_PROT is not a setting of the platform (did you mean PG_PORT?); see .env.example",
+        "REDSHIFT_HST is not a setting of the platform (did you mean REDSHIFT_HOST?); see .env.example",
+    ]
