@@ -74,12 +74,12 @@ docs-serve: docs ## Serve the docs site on http://localhost:8080
 lint: setup ## ruff and sqlfluff
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) sqlfluff lint models snapshots analyses tests/data macros
+	$(RUN) sqlfluff lint models snapshots analyses data_tests macros
 
 fmt: setup ## Fix what ruff and sqlfluff can fix
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
-	$(RUN) sqlfluff fix models snapshots analyses tests/data
+	$(RUN) sqlfluff fix models snapshots analyses data_tests
 
 test: setup ## Lint, then pytest: unit tests and end-to-end runs in temporary DATA_DIRs
 	$(MAKE) lint
