@@ -11,7 +11,7 @@ loads as (
     select * from {{ ref('stg_payments__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select
