@@ -37,23 +37,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='charge_id',
-    columns=[
-        'charge_id',
-        'order_id',
-        'customer_id',
-        'charge_status',
-        'failure_code',
-        'currency',
-        'amount_cents',
-        'amount_refunded_cents',
-        'amount',
-        'amount_refunded',
-        'is_paid',
-        'created_at',
-        'created_date',
-        'updated_at',
-        '_loaded_load_id',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

@@ -38,20 +38,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='customer_id',
-    columns=[
-        'customer_id',
-        'customer_name',
-        'address',
-        'nation_id',
-        'phone',
-        'account_balance',
-        'market_segment',
-        'loyalty_tier',
-        'customer_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

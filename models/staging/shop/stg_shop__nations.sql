@@ -25,15 +25,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='nation_id',
-    columns=[
-        'nation_id',
-        'nation_name',
-        'region_id',
-        'nation_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

@@ -39,21 +39,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='order_id',
-    columns=[
-        'order_id',
-        'customer_id',
-        'order_status',
-        'total_price',
-        'order_date',
-        'order_priority',
-        'clerk',
-        'ship_priority',
-        'fulfilment_status',
-        'order_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

@@ -38,20 +38,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='part_id',
-    columns=[
-        'part_id',
-        'part_name',
-        'manufacturer',
-        'brand',
-        'part_type',
-        'size',
-        'container',
-        'retail_price',
-        'part_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

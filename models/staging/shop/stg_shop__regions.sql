@@ -24,14 +24,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='region_id',
-    columns=[
-        'region_id',
-        'region_name',
-        'region_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

@@ -36,18 +36,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='supplier_id',
-    columns=[
-        'supplier_id',
-        'supplier_name',
-        'address',
-        'nation_id',
-        'phone',
-        'account_balance',
-        'supplier_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions
