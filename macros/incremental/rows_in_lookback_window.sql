@@ -9,7 +9,7 @@
 {%- if is_incremental() %}
 window_start as (
     select
-        {{ dbt.dateadd('day', '-1 - ' ~ var('clickstream_lookback_days', 3), 'max(' ~ date_column ~ ')') }}
+        {{ dbt.dateadd('day', '-1 - ' ~ var('clickstream_lookback_days'), 'max(' ~ date_column ~ ')') }}
             as rebuild_from
     from {{ this }}
 ),
