@@ -1,6 +1,3 @@
-{#- The API's times are Unix seconds (UTC). -#}
-{%- set epoch = "cast('1970-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
-
 with
 
 source as (
@@ -23,12 +20,12 @@ renamed as (
         cast(currency as {{ dbt.type_string() }}) as currency,
         cast(amount as {{ dbt.type_bigint() }}) as amount_cents,
         cast(amount_refunded as {{ dbt.type_bigint() }}) as amount_refunded_cents,
-        cast(amount / 100.0 as decimal(18, 2)) as amount,
-        cast(amount_refunded / 100.0 as decimal(18, 2)) as amount_refunded,
+        {{ cents_to_dollars('amount') }} as amount,
+        {{ cents_to_dollars('amount_refunded') }} as amount_refunded,
         status = 'succeeded' as is_paid,
-        {{ dbt.dateadd('second', 'created', epoch) }} as created_at,
-        cast({{ dbt.dateadd('second', 'created', epoch) }} as date) as created_date,
-        {{ dbt.dateadd('second', 'updated', epoch) }} as updated_at,
+        {{ epoch_seconds_to_timestamp('created') }} as created_at,
+        cast({{ epoch_seconds_to_timestamp('created') }} as date) as created_date,
+        {{ epoch_seconds_to_timestamp('updated') }} as updated_at,
         cast(_dlt_load_id as {{ dbt.type_string() }}) as _loaded_load_id
     from committed
 ),
