@@ -44,8 +44,7 @@
     from {{ as }}_ranked
     where version_rank = 1
 ),
-
-{% if is_incremental() %}
+{%- if is_incremental() %}
 
 {{ as }}_current as (
     select
@@ -54,8 +53,7 @@
         _loaded_load_id
     from {{ this }}
 ),
-
-{% endif %}
+{%- endif %}
 
 {{ as }} as (
     select distinct {{ versions_cte }}.*
