@@ -75,12 +75,12 @@ lint: setup ## ruff, sqlfluff, and the architecture checks (import boundaries, s
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) pytest -q -p no:cacheprovider tests/test_architecture.py
-	$(RUN) sqlfluff lint models snapshots analyses tests/data macros
+	$(RUN) sqlfluff lint models snapshots analyses data_tests macros
 
 fmt: setup ## Fix what ruff and sqlfluff can fix
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
-	$(RUN) sqlfluff fix models snapshots analyses tests/data
+	$(RUN) sqlfluff fix models snapshots analyses data_tests
 
 test: setup ## Lint, then pytest: unit tests and end-to-end runs in temporary DATA_DIRs
 	$(MAKE) lint

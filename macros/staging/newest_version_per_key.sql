@@ -1,59 +1,75 @@
 {#-
-    CTEs `ranked`, `latest` and `final`: the newest version of each key among the rows of
-    `versions_cte` (every changed source row lands as one more raw row), by `updated_at`,
-    ties broken by `_loaded_load_id` (fixed-width epoch strings, so they order as text).
+    CTE `<as>`: the newest version of each key among the rows of `versions_cte` (every
+    changed source row lands as one more raw row), by `updated_at`, ties broken by
+    `_loaded_load_id` (fixed-width epoch strings, so they order as text). `<as>` has the
+    columns of `versions_cte`, in its order.
+
+    Helper CTEs: `<as>_ranked` ranks only the key, `updated_at` and `_loaded_load_id` of
+    each version (narrow rows to sort, not whole ones) and `<as>_keys` keeps the newest;
+    `<as>` joins the whole rows back to them. Rows tied on all of these (the same record
+    twice in one load) are the same version and come out once (`distinct`). The key
+    columns, `updated_at` and `_loaded_load_id` must not be null.
 
     On an incremental run an older version never overwrites a newer one already merged
-    (a late retry of an old load), so the incremental result equals a full rebuild.
-    `columns` lists the model's columns in order; `partition_by` defaults to `unique_key`
-    (pass the natural columns when the key is a hash, to window on cheaper types).
+    (a late retry of an old load), so the incremental result equals a full rebuild; the
+    helper CTE `<as>_current` reads the versions merged into {{ this }}.
+    `partition_by` defaults to `unique_key` (pass the natural columns when the key is a
+    hash, to rank on cheaper types).
+
+    Example: `{{ newest_version_per_key('renamed', 'order_id', as='newest_versions') }}`.
 -#}
-{% macro newest_version_per_key(versions_cte, unique_key, columns, partition_by=none) %}
-ranked as (
+{% macro newest_version_per_key(versions_cte, unique_key, as, partition_by=none) %}
+{%- set key_columns = partition_by or [unique_key] -%}
+{%- set join_conditions = [] -%}
+{%- for column in key_columns + ['updated_at', '_loaded_load_id'] -%}
+{%- do join_conditions.append(versions_cte ~ '.' ~ column ~ ' = ' ~ as ~ '_keys.' ~ column) -%}
+{%- endfor -%}
+{{ as }}_ranked as (
     select
-        *,
+        {{ key_columns | join(',\n        ') }},
+        updated_at,
+        _loaded_load_id,
         row_number() over (
-            partition by {{ (partition_by or [unique_key]) | join(', ') }}
+            partition by {{ key_columns | join(', ') }}
             order by updated_at desc, _loaded_load_id desc
         ) as version_rank
     from {{ versions_cte }}
 ),
 
-latest as (
-    select * from ranked
+{{ as }}_keys as (
+    select
+        {{ key_columns | join(',\n        ') }},
+        updated_at,
+        _loaded_load_id
+    from {{ as }}_ranked
     where version_rank = 1
 ),
+{%- if is_incremental() %}
 
-{% if is_incremental() %}
-
-current_versions as (
+{{ as }}_current as (
     select
         {{ unique_key }},
         updated_at,
         _loaded_load_id
     from {{ this }}
 ),
-
-final as (
-    select
-        latest.{{ columns | join(',\n        latest.') }}
-    from latest
-    left join current_versions
-        on latest.{{ unique_key }} = current_versions.{{ unique_key }}
-    where
-        current_versions.{{ unique_key }} is null
-        or latest.updated_at > current_versions.updated_at
-        or (
-            latest.updated_at = current_versions.updated_at
-            and latest._loaded_load_id >= current_versions._loaded_load_id
-        )
-)
-
-{%- else %}
-final as (
-    select
-        {{ columns | join(',\n        ') }}
-    from latest
-)
 {%- endif %}
+
+{{ as }} as (
+    select distinct {{ versions_cte }}.*
+    from {{ versions_cte }}
+    inner join {{ as }}_keys
+        on {{ join_conditions | join('\n        and ') }}
+{%- if is_incremental() %}
+    left join {{ as }}_current
+        on {{ versions_cte }}.{{ unique_key }} = {{ as }}_current.{{ unique_key }}
+    where
+        {{ as }}_current.{{ unique_key }} is null
+        or {{ versions_cte }}.updated_at > {{ as }}_current.updated_at
+        or (
+            {{ versions_cte }}.updated_at = {{ as }}_current.updated_at
+            and {{ versions_cte }}._loaded_load_id >= {{ as }}_current._loaded_load_id
+        )
+{%- endif %}
+)
 {%- endmacro %}

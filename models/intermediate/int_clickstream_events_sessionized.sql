@@ -18,7 +18,7 @@ events as (
 -- one day more so that a visit crossing midnight into the window keeps its true start.
 window_start as (
     select
-        {{ dbt.dateadd('day', '-1 * ' ~ var('clickstream_lookback_days', 3), 'max(event_date)') }}
+        {{ dbt.dateadd('day', '-1 * ' ~ var('clickstream_lookback_days'), 'max(event_date)') }}
             as rebuild_from
     from {{ this }}
 ),

@@ -16,7 +16,7 @@ orders as (
     select * from {{ ref('fct_orders') }}
 ),
 
-{{ rows_in_lookback_window('sessions', 'session_date') }},
+{{ rows_in_lookback_window('sessions', 'session_date', as='sessions_in_window') }},
 
 -- The web order ties the funnel to the shop: its revenue is the order's, from fct_orders.
 sessions_with_orders as (

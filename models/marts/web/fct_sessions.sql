@@ -14,7 +14,7 @@ events as (
 
 -- Same lookback as the sessionized events (3 days of late arrivals), plus the day a
 -- visit crossing midnight started on.
-{{ rows_in_lookback_window('events', 'session_date') }},
+{{ rows_in_lookback_window('events', 'session_date', as='events_in_window') }},
 
 sessions as (
     select

@@ -8,7 +8,7 @@ loads as (
     select * from {{ ref('stg_partners__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select

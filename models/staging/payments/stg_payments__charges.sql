@@ -1,6 +1,3 @@
-{#- The API's times are Unix seconds (UTC). -#}
-{%- set epoch = "cast('1970-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
-
 with
 
 source as (
@@ -11,7 +8,7 @@ loads as (
     select * from {{ ref('stg_payments__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select
@@ -23,12 +20,12 @@ renamed as (
         cast(currency as {{ dbt.type_string() }}) as currency,
         cast(amount as {{ dbt.type_bigint() }}) as amount_cents,
         cast(amount_refunded as {{ dbt.type_bigint() }}) as amount_refunded_cents,
-        cast(amount / 100.0 as decimal(18, 2)) as amount,
-        cast(amount_refunded / 100.0 as decimal(18, 2)) as amount_refunded,
+        {{ cents_to_dollars('amount') }} as amount,
+        {{ cents_to_dollars('amount_refunded') }} as amount_refunded,
         status = 'succeeded' as is_paid,
-        {{ dbt.dateadd('second', 'created', epoch) }} as created_at,
-        cast({{ dbt.dateadd('second', 'created', epoch) }} as date) as created_date,
-        {{ dbt.dateadd('second', 'updated', epoch) }} as updated_at,
+        {{ epoch_seconds_to_timestamp('created') }} as created_at,
+        cast({{ epoch_seconds_to_timestamp('created') }} as date) as created_date,
+        {{ epoch_seconds_to_timestamp('updated') }} as updated_at,
         cast(_dlt_load_id as {{ dbt.type_string() }}) as _loaded_load_id
     from committed
 ),
@@ -37,23 +34,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='charge_id',
-    columns=[
-        'charge_id',
-        'order_id',
-        'customer_id',
-        'charge_status',
-        'failure_code',
-        'currency',
-        'amount_cents',
-        'amount_refunded_cents',
-        'amount',
-        'amount_refunded',
-        'is_paid',
-        'created_at',
-        'created_date',
-        'updated_at',
-        '_loaded_load_id',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

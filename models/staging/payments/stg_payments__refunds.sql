@@ -1,6 +1,3 @@
-{#- The API's times are Unix seconds (UTC). -#}
-{%- set epoch = "cast('1970-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
-
 with
 
 source as (
@@ -11,7 +8,7 @@ loads as (
     select * from {{ ref('stg_payments__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select
@@ -20,8 +17,8 @@ renamed as (
         cast(status as {{ dbt.type_string() }}) as refund_status,
         cast(reason as {{ dbt.type_string() }}) as refund_reason,
         cast(amount as {{ dbt.type_bigint() }}) as amount_cents,
-        cast(amount / 100.0 as decimal(18, 2)) as amount,
-        {{ dbt.dateadd('second', 'created', epoch) }} as created_at,
+        {{ cents_to_dollars('amount') }} as amount,
+        {{ epoch_seconds_to_timestamp('created') }} as created_at,
         cast(_dlt_load_id as {{ dbt.type_string() }}) as _loaded_load_id
     from committed
 ),

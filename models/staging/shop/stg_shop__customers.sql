@@ -16,7 +16,7 @@ loads as (
     select * from {{ ref('stg_shop__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select
@@ -38,20 +38,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='customer_id',
-    columns=[
-        'customer_id',
-        'customer_name',
-        'address',
-        'nation_id',
-        'phone',
-        'account_balance',
-        'market_segment',
-        'loyalty_tier',
-        'customer_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

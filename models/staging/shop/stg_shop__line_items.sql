@@ -16,7 +16,7 @@ loads as (
     select * from {{ ref('stg_shop__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select
@@ -46,29 +46,8 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='order_line_id',
-    columns=[
-        'order_line_id',
-        'order_id',
-        'line_number',
-        'part_id',
-        'supplier_id',
-        'quantity',
-        'extended_price',
-        'discount',
-        'tax',
-        'return_flag',
-        'line_status',
-        'ship_date',
-        'commit_date',
-        'receipt_date',
-        'ship_instructions',
-        'ship_mode',
-        'line_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
     partition_by=['order_id', 'line_number'],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

@@ -16,7 +16,7 @@ loads as (
     select * from {{ ref('stg_shop__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select
@@ -39,21 +39,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='order_id',
-    columns=[
-        'order_id',
-        'customer_id',
-        'order_status',
-        'total_price',
-        'order_date',
-        'order_priority',
-        'clerk',
-        'ship_priority',
-        'fulfilment_status',
-        'order_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

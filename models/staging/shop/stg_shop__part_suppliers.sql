@@ -16,7 +16,7 @@ loads as (
     select * from {{ ref('stg_shop__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select
@@ -35,18 +35,8 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='part_supplier_id',
-    columns=[
-        'part_supplier_id',
-        'part_id',
-        'supplier_id',
-        'available_quantity',
-        'supply_cost',
-        'part_supplier_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
     partition_by=['part_id', 'supplier_id'],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

@@ -16,7 +16,7 @@ loads as (
     select * from {{ ref('stg_shop__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select
@@ -38,20 +38,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='part_id',
-    columns=[
-        'part_id',
-        'part_name',
-        'manufacturer',
-        'brand',
-        'part_type',
-        'size',
-        'container',
-        'retail_price',
-        'part_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

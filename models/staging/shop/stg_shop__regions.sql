@@ -8,7 +8,7 @@ loads as (
     select * from {{ ref('stg_shop__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select
@@ -24,14 +24,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='region_id',
-    columns=[
-        'region_id',
-        'region_name',
-        'region_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

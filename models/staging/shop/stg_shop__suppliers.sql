@@ -16,7 +16,7 @@ loads as (
     select * from {{ ref('stg_shop__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads') }},
+{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
 
 renamed as (
     select
@@ -36,18 +36,7 @@ renamed as (
 {{ newest_version_per_key(
     'renamed',
     unique_key='supplier_id',
-    columns=[
-        'supplier_id',
-        'supplier_name',
-        'address',
-        'nation_id',
-        'phone',
-        'account_balance',
-        'supplier_comment',
-        'updated_at',
-        '_loaded_load_id',
-        '_loaded_at',
-    ],
+    as='newest_versions',
 ) }}
 
-select * from final
+select * from newest_versions

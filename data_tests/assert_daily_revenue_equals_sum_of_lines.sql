@@ -31,9 +31,9 @@ days_from_lines as (
 
 mismatches as (
     select
-        coalesce(days_from_mart.order_date, days_from_lines.order_date) as order_date,
         days_from_mart.net_revenue as mart_net_revenue,
-        days_from_lines.net_revenue as lines_net_revenue
+        days_from_lines.net_revenue as lines_net_revenue,
+        coalesce(days_from_mart.order_date, days_from_lines.order_date) as order_date
     from days_from_mart
     full outer join days_from_lines
         on days_from_mart.order_date = days_from_lines.order_date
