@@ -17,14 +17,11 @@ go_live as (
     select min(created_date) as go_live_date from charges
 ),
 
--- The contract's types on every engine: counts are bigint (count(case ...) where DuckDB
--- would sum 1/0 to hugeint; PostgreSQL sums a bigint to numeric) and amounts
--- decimal(38, 2) (each engine widens a decimal sum differently, see fct_orders).
 refunds_per_charge as (
     select
         charge_id,
-        cast(sum(amount) as decimal(38, 2)) as refunded_amount,
         count(*) as refund_count,
+        sum(amount) as refunded_amount,
         max(created_at) as last_refunded_at
     from refunds
     group by charge_id
@@ -34,16 +31,10 @@ charges_per_order as (
     select
         charges.order_id,
         count(*) as charge_attempt_count,
-        count(case when charges.is_paid then null else 1 end) as failed_charge_count,
-        cast(
-            sum(case when charges.is_paid then charges.amount else 0 end) as decimal(38, 2)
-        ) as charged_amount,
-        cast(
-            sum(coalesce(refunds_per_charge.refunded_amount, 0)) as decimal(38, 2)
-        ) as refunded_amount,
-        cast(
-            sum(coalesce(refunds_per_charge.refund_count, 0)) as {{ dbt.type_bigint() }}
-        ) as refund_count,
+        sum(case when charges.is_paid then 0 else 1 end) as failed_charge_count,
+        sum(case when charges.is_paid then charges.amount else 0 end) as charged_amount,
+        sum(coalesce(refunds_per_charge.refunded_amount, 0)) as refunded_amount,
+        sum(coalesce(refunds_per_charge.refund_count, 0)) as refund_count,
         min(charges.created_at) as first_charged_at,
         max(refunds_per_charge.last_refunded_at) as last_refunded_at
     from charges
@@ -72,10 +63,17 @@ reconciled as (
         charges_per_order.first_charged_at,
         charges_per_order.last_refunded_at,
         coalesce(charges_per_order.charge_attempt_count, 0) as charge_attempt_count,
-        coalesce(charges_per_order.failed_charge_count, 0) as failed_charge_count,
-        coalesce(charges_per_order.refund_count, 0) as refund_count,
-        coalesce(charges_per_order.charged_amount, 0) as charged_amount,
-        coalesce(charges_per_order.refunded_amount, 0) as refunded_amount
+        -- Cast to the contract's types, on every row (an order without charges too):
+        -- DuckDB sums integers to hugeint, PostgreSQL a bigint to numeric, and each
+        -- engine widens a decimal sum differently (fct_orders).
+        cast(
+            coalesce(charges_per_order.failed_charge_count, 0) as {{ dbt.type_bigint() }}
+        ) as failed_charge_count,
+        cast(
+            coalesce(charges_per_order.refund_count, 0) as {{ dbt.type_bigint() }}
+        ) as refund_count,
+        cast(coalesce(charges_per_order.charged_amount, 0) as decimal(38, 2)) as charged_amount,
+        cast(coalesce(charges_per_order.refunded_amount, 0) as decimal(38, 2)) as refunded_amount
     from payable_orders
     left join charges_per_order
         on payable_orders.order_id = charges_per_order.order_id
