@@ -22,8 +22,7 @@ orders as (
 sessions_with_orders as (
     select
         sessions_in_window.*,
-        -- decimal(38, 2), so that its sum is that type on every engine (fct_orders)
-        cast(orders.total_price as decimal(38, 2)) as order_total_price
+        orders.total_price as order_total_price
     from sessions_in_window
     left join orders
         on sessions_in_window.order_id = orders.order_id
@@ -34,13 +33,18 @@ sessions_with_orders as (
 daily as (
     select
         session_date,
+        -- The contract's type on every engine and row: each engine widens a decimal sum
+        -- differently (fct_orders), and PostgreSQL's coalesce drops the precision. (The
+        -- table's columns follow the YAML's order, whatever the order here.)
+        cast(
+            coalesce(sum(order_total_price), 0) as decimal(38, 2)
+        ) as order_total_price,
         count(*) as session_count,
         count(case when has_product_view then 1 end) as product_view_session_count,
         count(case when has_add_to_cart then 1 end) as add_to_cart_session_count,
         count(case when has_checkout then 1 end) as checkout_session_count,
         count(case when has_order then 1 end) as order_session_count,
-        count(distinct order_id) as order_count,
-        coalesce(sum(order_total_price), 0) as order_total_price
+        count(distinct order_id) as order_count
     from sessions_with_orders
     group by session_date
 ),
