@@ -94,8 +94,13 @@ final as (
         customers_to_build.account_balance,
         order_history.first_order_date,
         order_history.last_order_date,
+        -- The contract's type on every row: PostgreSQL's coalesce drops numeric(38, 4), and
+        -- an incremental run would then see a changed column type. (The table's columns
+        -- follow the YAML's order, whatever the order here.)
+        cast(
+            coalesce(order_history.lifetime_value, 0) as decimal(38, 4)
+        ) as lifetime_value,
         coalesce(order_history.order_count, 0) as order_count,
-        coalesce(order_history.lifetime_value, 0) as lifetime_value,
         greatest(
             customers_to_build.updated_at,
             coalesce(order_history.orders_updated_at, customers_to_build.updated_at)

@@ -13,7 +13,8 @@ supply as (
         part_id,
         count(*) as supplier_count,
         min(supply_cost) as min_supply_cost,
-        sum(available_quantity) as available_quantity
+        -- bigint on every engine: DuckDB sums integers to hugeint
+        cast(sum(available_quantity) as {{ dbt.type_bigint() }}) as available_quantity
     from part_suppliers
     group by part_id
 ),

@@ -16,7 +16,8 @@ catalogue as (
     select
         supplier_id,
         count(*) as part_count,
-        sum(available_quantity) as available_quantity
+        -- bigint on every engine: DuckDB sums integers to hugeint
+        cast(sum(available_quantity) as {{ dbt.type_bigint() }}) as available_quantity
     from part_suppliers
     group by supplier_id
 ),

@@ -60,15 +60,16 @@ lines_with_nations as (
         on lines_to_build.customer_id = customers.customer_id
 ),
 
+-- Sums cast to the contract's decimal(38, s) on every engine (fct_orders says why).
 daily as (
     select
         order_date,
         nation_id,
+        cast(sum(extended_price) as decimal(38, 2)) as extended_price,
+        cast(sum(net_revenue) as decimal(38, 4)) as net_revenue,
+        cast(sum(gross_revenue) as decimal(38, 6)) as gross_revenue,
         count(distinct order_id) as order_count,
         count(*) as order_line_count,
-        sum(extended_price) as extended_price,
-        sum(net_revenue) as net_revenue,
-        sum(gross_revenue) as gross_revenue,
         max(updated_at) as updated_at
     from lines_with_nations
     group by order_date, nation_id

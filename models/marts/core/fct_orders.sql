@@ -64,13 +64,15 @@ lines_to_build as (
 
 {% endif %}
 
+-- Sums are cast to decimal(38, s), the type the contract declares: DuckDB widens a sum to
+-- precision 38 but Spark to p + 10, and PostgreSQL to unconstrained numeric.
 line_totals as (
     select
         order_id,
+        cast(sum(extended_price) as decimal(38, 2)) as extended_price,
+        cast(sum(net_revenue) as decimal(38, 4)) as net_revenue,
+        cast(sum(gross_revenue) as decimal(38, 6)) as gross_revenue,
         count(*) as line_count,
-        sum(extended_price) as extended_price,
-        sum(net_revenue) as net_revenue,
-        sum(gross_revenue) as gross_revenue,
         max(updated_at) as lines_updated_at
     from lines_to_build
     group by order_id

@@ -16,11 +16,13 @@ go_live as (
     select min(created_date) as go_live_date from charges
 ),
 
+-- The contract's types on every engine: count(case ...) is a bigint where DuckDB would sum
+-- 1/0 to hugeint, and each engine widens a decimal sum differently (fct_orders).
 charged_per_day as (
     select
         created_date as revenue_date,
-        sum(case when is_paid then 1 else 0 end) as charge_count,
-        sum(case when is_paid then amount else 0 end) as charged_amount
+        cast(sum(case when is_paid then amount else 0 end) as decimal(38, 2)) as charged_amount,
+        count(case when is_paid then 1 end) as charge_count
     from charges
     group by created_date
 ),
@@ -28,8 +30,8 @@ charged_per_day as (
 refunded_per_day as (
     select
         created_date as revenue_date,
-        count(*) as refund_count,
-        sum(amount) as refunded_amount
+        cast(sum(amount) as decimal(38, 2)) as refunded_amount,
+        count(*) as refund_count
     from refunds
     group by created_date
 ),
@@ -37,9 +39,9 @@ refunded_per_day as (
 booked_per_day as (
     select
         orders.order_date as revenue_date,
-        count(*) as booked_order_count,
-        sum(orders.total_price) as booked_amount,
-        sum(orders.net_revenue) as booked_net_revenue
+        cast(sum(orders.total_price) as decimal(38, 2)) as booked_amount,
+        cast(sum(orders.net_revenue) as decimal(38, 4)) as booked_net_revenue,
+        count(*) as booked_order_count
     from orders
     cross join go_live
     where orders.order_date >= go_live.go_live_date

@@ -63,10 +63,17 @@ reconciled as (
         charges_per_order.first_charged_at,
         charges_per_order.last_refunded_at,
         coalesce(charges_per_order.charge_attempt_count, 0) as charge_attempt_count,
-        coalesce(charges_per_order.failed_charge_count, 0) as failed_charge_count,
-        coalesce(charges_per_order.refund_count, 0) as refund_count,
-        coalesce(charges_per_order.charged_amount, 0) as charged_amount,
-        coalesce(charges_per_order.refunded_amount, 0) as refunded_amount
+        -- Cast to the contract's types, on every row (an order without charges too):
+        -- DuckDB sums integers to hugeint, PostgreSQL a bigint to numeric, and each
+        -- engine widens a decimal sum differently (fct_orders).
+        cast(
+            coalesce(charges_per_order.failed_charge_count, 0) as {{ dbt.type_bigint() }}
+        ) as failed_charge_count,
+        cast(
+            coalesce(charges_per_order.refund_count, 0) as {{ dbt.type_bigint() }}
+        ) as refund_count,
+        cast(coalesce(charges_per_order.charged_amount, 0) as decimal(38, 2)) as charged_amount,
+        cast(coalesce(charges_per_order.refunded_amount, 0) as decimal(38, 2)) as refunded_amount
     from payable_orders
     left join charges_per_order
         on payable_orders.order_id = charges_per_order.order_id

@@ -8,14 +8,15 @@ events as (
     select * from {{ ref('stg_clickstream__events') }}
 ),
 
+-- Counts stay bigint on every engine: DuckDB sums a bigint to hugeint, PostgreSQL to numeric.
 delivered as (
     select
         landed_date,
         count(*) as landing_file_count,
-        sum(delivered_count) as delivered_count,
-        sum(processed_count) as processed_count,
-        sum(quarantined_count) as quarantined_count,
-        sum(duplicate_count) as duplicate_count
+        cast(sum(delivered_count) as {{ dbt.type_bigint() }}) as delivered_count,
+        cast(sum(processed_count) as {{ dbt.type_bigint() }}) as processed_count,
+        cast(sum(quarantined_count) as {{ dbt.type_bigint() }}) as quarantined_count,
+        cast(sum(duplicate_count) as {{ dbt.type_bigint() }}) as duplicate_count
     from landing_files
     group by landed_date
 ),

@@ -26,11 +26,13 @@ sessions as (
         min(session_started_at) as session_started_at,
         max(event_at) as session_ended_at,
         count(*) as event_count,
-        sum(case when event_type = 'page_view' then 1 else 0 end) as page_view_count,
-        sum(case when event_type = 'product_view' then 1 else 0 end) as product_view_count,
-        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_cart_count,
-        sum(case when event_type = 'checkout_started' then 1 else 0 end) as checkout_count,
-        sum(case when event_type = 'order_placed' then 1 else 0 end) as order_count,
+        -- count(case ...), not sum(case ... 1 else 0): bigint on every engine, where DuckDB
+        -- would sum to hugeint
+        count(case when event_type = 'page_view' then 1 end) as page_view_count,
+        count(case when event_type = 'product_view' then 1 end) as product_view_count,
+        count(case when event_type = 'add_to_cart' then 1 end) as add_to_cart_count,
+        count(case when event_type = 'checkout_started' then 1 end) as checkout_count,
+        count(case when event_type = 'order_placed' then 1 end) as order_count,
         max(order_id) as order_id
     from events_in_window
     group by session_id, visitor_id
@@ -60,8 +62,11 @@ final as (
         session_date,
         session_started_at,
         session_ended_at,
-        {{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }}
-            as duration_seconds,
+        -- PostgreSQL's datediff is built from date_part() and comes back as a double
+        cast(
+            {{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }}
+            as {{ dbt.type_bigint() }}
+        ) as duration_seconds,
         event_count,
         page_view_count,
         product_view_count,
