@@ -368,10 +368,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 # Prefixes of the platform's variables: one that starts so but is not declared is a typo.
 _OWN_PREFIXES = ("SHOP_", "LAKE_", "INGEST_", "PAYMENTS_", "SOURCES__PAYMENTS__", "CLICKSTREAM_",
-                 "PARTNERS_", "PG_", "REDSHIFT_", "ATHENA_", "SPARK_", "BENCH_", "TPCH_")  # fmt: skip
-# Spark's own variables share a prefix with ours.
-_FOREIGN = {"SPARK_HOME", "SPARK_CONF_DIR", "SPARK_LOCAL_IP", "SPARK_LOCAL_DIRS", "SPARK_ENV_LOADED",
-            "SPARK_SCALA_VERSION", "SPARK_DIST_CLASSPATH"}  # fmt: skip
+                 "PARTNERS_", "PG_", "REDSHIFT_", "ATHENA_", "BENCH_", "TPCH_")  # fmt: skip
+# SPARK_ is left out: Spark sets many variables of its own in the processes it starts.
 
 
 def unknown_variables(env: Mapping[str, str] | None = None) -> list[str]:
@@ -379,7 +377,7 @@ def unknown_variables(env: Mapping[str, str] | None = None) -> list[str]:
     env = os.environ if env is None else env
     found = []
     for name in sorted(env):
-        if name.startswith(_OWN_PREFIXES) and name not in _BY_NAME and name not in _FOREIGN:
+        if name.startswith(_OWN_PREFIXES) and name not in _BY_NAME:
             close = difflib.get_close_matches(name, _BY_NAME, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             found.append(f"{name} is not a setting of the platform{hint}; see .env.example")
