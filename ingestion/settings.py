@@ -196,40 +196,42 @@ _BY_NAME = {v.name: v for v in VARIABLES}
 
 @dataclass(frozen=True)
 class Settings:
+    """The platform's settings, as ``load_settings`` read them (defaults live in ``VARIABLES``)."""
+
     data_dir: Path
     lake_url: str
     sf: float
     seed: int
     dbt_target: str
     shop_db_url: str = field(repr=False)
-    ingest_destination: str = "auto"
-    tpch_cache_dir: Path | None = None
-    payments_api_rate_limit: float = 0.0
-    clickstream_delivery: str = "firehose"
-    clickstream_stream: str = "clickstream"
-    pg_host: str = "127.0.0.1"
-    pg_port: int = 5432
-    pg_user: str = "postgres"
-    pg_password: str = field(default="", repr=False)
-    pg_dbname: str = "postgres"
-    pg_dir: Path = Path("/tmp/marketplace-pg")
-    redshift_host: str = ""
-    redshift_port: int = 5439
-    redshift_dbname: str = ""
-    redshift_loader_user: str = ""
-    redshift_loader_password: str = field(default="", repr=False)
-    redshift_copy_role_arn: str = ""
-    athena_s3_staging_dir: str = ""
-    athena_work_group: str = "primary"
-    athena_region: str = "eu-west-1"
-    spark_shuffle_partitions: int = 4
-    spark_driver_memory: str = "2g"
-    aws_endpoint_url: str = ""
-    aws_region: str = "eu-west-1"
-    aws_access_key_id: str = field(default="", repr=False)
-    aws_secret_access_key: str = field(default="", repr=False)
-    bench_sf: tuple[float, ...] = (0.01, 0.1, 1.0)
-    bench_repeat: int | None = None
+    ingest_destination: str
+    tpch_cache_dir: Path | None
+    payments_api_rate_limit: float
+    clickstream_delivery: str
+    clickstream_stream: str
+    pg_host: str
+    pg_port: int
+    pg_user: str
+    pg_password: str = field(repr=False)
+    pg_dbname: str
+    pg_dir: Path
+    redshift_host: str
+    redshift_port: int
+    redshift_dbname: str
+    redshift_loader_user: str
+    redshift_loader_password: str = field(repr=False)
+    redshift_copy_role_arn: str
+    athena_s3_staging_dir: str
+    athena_work_group: str
+    athena_region: str
+    spark_shuffle_partitions: int
+    spark_driver_memory: str
+    aws_endpoint_url: str
+    aws_region: str
+    aws_access_key_id: str = field(repr=False)
+    aws_secret_access_key: str = field(repr=False)
+    bench_sf: tuple[float, ...]
+    bench_repeat: int | None
 
     @property
     def sources_dir(self) -> Path:
@@ -269,37 +271,45 @@ def validate_target(target: str) -> str:
 
 
 class _Reader:
-    """Typed reads of one environment, each failure naming the variable and what it accepts."""
+    """Typed reads of one environment, each failure naming the variable and what it accepts.
+
+    An unset or empty variable takes the default declared in ``VARIABLES``, unless that
+    default refers to another variable (``$DATA_DIR/...``): then the caller computes it.
+    """
 
     def __init__(self, env: Mapping[str, str]):
         self.env = env
 
-    def text(self, name: str, default: str = "") -> str:
-        assert name in _BY_NAME, f"{name} is not declared in VARIABLES"
+    def text(self, name: str, default: str | None = None) -> str:
         value = (self.env.get(name) or "").strip()
-        return value or default
+        if value:
+            return value
+        if default is not None:
+            return default
+        declared = _BY_NAME[name].default
+        return "" if "$" in declared else declared
 
-    def choice(self, name: str, default: str) -> str:
-        value = self.text(name, default).lower()
+    def choice(self, name: str) -> str:
+        value = self.text(name).lower()
         choices = _BY_NAME[name].choices
         if value not in choices:
             raise PlatformError(f"{name}={value!r} is not accepted: choose one of {', '.join(choices)}")
         return value
 
-    def number(self, name: str, default: float, low: float, high: float) -> float:
+    def number(self, name: str, low: float, high: float) -> float:
         raw = self.text(name)
         try:
-            value = float(raw) if raw else default
+            value = float(raw)
         except ValueError:
             raise PlatformError(f"{name}={raw!r} is not a number: choose one from {low:g} to {high:g}") from None
         if not low <= value <= high:
             raise PlatformError(f"{name}={value:g} is out of range: choose one from {low:g} to {high:g}")
         return value
 
-    def integer(self, name: str, default: int | None, low: int = 0, high: int = 2**31) -> int | None:
+    def integer(self, name: str, low: int = 0, high: int = 2**31) -> int | None:
         raw = self.text(name)
         if not raw:
-            return default
+            return None
         try:
             value = int(raw)
         except ValueError:
@@ -311,58 +321,53 @@ class _Reader:
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     read = _Reader(os.environ if env is None else env)
-    data_dir = Path(read.text("DATA_DIR", "data")).absolute()
+    data_dir = Path(read.text("DATA_DIR")).absolute()
     lake_url = read.text("LAKE_URL", str(data_dir / "lake"))
     if "://" not in lake_url:
         lake_url = str(Path(lake_url).absolute())
-    raw_sf = read.text("SF")
-    try:
-        sf = float(raw_sf) if raw_sf else 0.01
-    except ValueError as exc:
-        raise PlatformError(f"SF={raw_sf!r} is not a number: choose one from {SF_MIN:g} to {SF_MAX:g}") from exc
-    target = read.text("DBT_TARGET", "dev")
     tpch_cache = read.text("TPCH_CACHE_DIR")
-    bench_sf_raw = read.text("BENCH_SF", "0.01 0.1 1")
+    bench_sf_raw = read.text("BENCH_SF")
     try:
         bench_sf = tuple(validate_sf(float(s)) for s in bench_sf_raw.split())
     except ValueError as exc:
         raise PlatformError(f"BENCH_SF={bench_sf_raw!r}: expected scale factors separated by spaces") from exc
-    aws_region = read.text("AWS_REGION") or read.text("AWS_DEFAULT_REGION") or "eu-west-1"
+    # AWS_REGION, else the SDK's AWS_DEFAULT_REGION, else AWS_REGION's declared default.
+    aws_region = read.text("AWS_REGION", read.text("AWS_DEFAULT_REGION") or None)
     return Settings(
         data_dir=data_dir,
         lake_url=lake_url,
-        sf=validate_sf(sf),
-        seed=read.integer("SEED", 42, 0, 2**63),
-        dbt_target=validate_target(target),
+        sf=read.number("SF", SF_MIN, SF_MAX),
+        seed=read.integer("SEED", 0, 2**63),
+        dbt_target=validate_target(read.text("DBT_TARGET")),
         shop_db_url=read.text("SHOP_DB_URL", f"sqlite:///{data_dir / 'sources' / 'shop.db'}"),
-        ingest_destination=read.choice("INGEST_DESTINATION", "auto"),
+        ingest_destination=read.choice("INGEST_DESTINATION"),
         tpch_cache_dir=Path(tpch_cache).absolute() if tpch_cache else None,
-        payments_api_rate_limit=read.number("PAYMENTS_API_RATE_LIMIT", 0.0, 0.0, 1.0),
-        clickstream_delivery=read.choice("CLICKSTREAM_DELIVERY", "firehose"),
-        clickstream_stream=read.text("CLICKSTREAM_STREAM", "clickstream"),
-        pg_host=read.text("PG_HOST", "127.0.0.1"),
-        pg_port=read.integer("PG_PORT", 5432, 1, 65535),
-        pg_user=read.text("PG_USER", "postgres"),
+        payments_api_rate_limit=read.number("PAYMENTS_API_RATE_LIMIT", 0.0, 1.0),
+        clickstream_delivery=read.choice("CLICKSTREAM_DELIVERY"),
+        clickstream_stream=read.text("CLICKSTREAM_STREAM"),
+        pg_host=read.text("PG_HOST"),
+        pg_port=read.integer("PG_PORT", 1, 65535),
+        pg_user=read.text("PG_USER"),
         pg_password=read.text("PG_PASSWORD"),
-        pg_dbname=read.text("PG_DBNAME", "postgres"),
-        pg_dir=Path(read.text("PG_DIR", "/tmp/marketplace-pg")),
+        pg_dbname=read.text("PG_DBNAME"),
+        pg_dir=Path(read.text("PG_DIR")),
         redshift_host=read.text("REDSHIFT_HOST"),
-        redshift_port=read.integer("REDSHIFT_PORT", 5439, 1, 65535),
+        redshift_port=read.integer("REDSHIFT_PORT", 1, 65535),
         redshift_dbname=read.text("REDSHIFT_DBNAME"),
         redshift_loader_user=read.text("REDSHIFT_LOADER_USER"),
         redshift_loader_password=read.text("REDSHIFT_LOADER_PASSWORD"),
         redshift_copy_role_arn=read.text("REDSHIFT_COPY_ROLE_ARN"),
         athena_s3_staging_dir=read.text("ATHENA_S3_STAGING_DIR"),
-        athena_work_group=read.text("ATHENA_WORK_GROUP", "primary"),
-        athena_region=read.text("ATHENA_REGION") or aws_region,
-        spark_shuffle_partitions=read.integer("SPARK_SHUFFLE_PARTITIONS", 4, 1, 100_000),
-        spark_driver_memory=read.text("SPARK_DRIVER_MEMORY", "2g"),
+        athena_work_group=read.text("ATHENA_WORK_GROUP"),
+        athena_region=read.text("ATHENA_REGION", aws_region),
+        spark_shuffle_partitions=read.integer("SPARK_SHUFFLE_PARTITIONS", 1, 100_000),
+        spark_driver_memory=read.text("SPARK_DRIVER_MEMORY"),
         aws_endpoint_url=read.text("AWS_ENDPOINT_URL"),
         aws_region=aws_region,
         aws_access_key_id=read.text("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=read.text("AWS_SECRET_ACCESS_KEY"),
         bench_sf=bench_sf,
-        bench_repeat=read.integer("BENCH_REPEAT", None, 1, 100),
+        bench_repeat=read.integer("BENCH_REPEAT", 1, 100),
     )
 
 
