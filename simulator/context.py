@@ -9,7 +9,7 @@ import duckdb
 
 from ingestion import duck
 from ingestion.errors import PlatformError
-from ingestion.pipelines.shop.helpers import parse_shop_url, redacted
+from ingestion.pipelines.shop.helpers import first_line, parse_shop_url, redacted
 from ingestion.settings import Settings
 
 CLOCK_TABLE = "simulator_clock"
@@ -90,7 +90,3 @@ class SimContext:
 
 def to_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -25,7 +25,9 @@ import duckdb
 
 from ingestion import duck
 from ingestion.errors import PlatformError
-from simulator.context import CLOCK_TABLE, SHOP, SimContext, first_line
+from ingestion.pipelines.shop.helpers import first_line
+from ingestion.pipelines.shop.settings import OPTIONAL_COLUMNS
+from simulator.context import CLOCK_TABLE, SHOP, SimContext
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,8 @@ SQL_TYPES = {
     "postgres": {KEY: "BIGINT", MONEY: "NUMERIC(15,2)", INT: "INTEGER", TEXT: "VARCHAR",
                  DATE_: "DATE", TS: "TIMESTAMP"},
 }  # fmt: skip
-SIMULATOR_COLUMNS = {"c_loyalty_tier", "o_fulfilment_status"}
+# The mutable attributes beyond TPC-H: the ones the shop pipeline takes as optional.
+SIMULATOR_COLUMNS = {column for columns in OPTIONAL_COLUMNS.values() for column in columns}
 
 
 # -- the universe ------------------------------------------------------------------------

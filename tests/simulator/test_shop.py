@@ -9,6 +9,7 @@ import pytest
 
 from ingestion import duck
 from ingestion.devservices import postgres
+from ingestion.pipelines.shop.settings import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from simulator import advance_sources, init_sources, shop
 from simulator.context import SimContext
 from tests.conftest import platform_settings
@@ -54,6 +55,13 @@ def advanced(tmp_path_factory):
     con.close()
     advance_sources(settings, 10)
     return settings, before, dict((k, (s, u)) for k, s, u in orders_before)
+
+
+def test_the_simulated_shop_has_exactly_the_columns_the_shop_pipeline_reads():
+    for table, columns in shop.TABLES.items():
+        expected = {*REQUIRED_COLUMNS[table], *OPTIONAL_COLUMNS.get(table, ())}
+        assert set(columns) == expected, table
+    assert set(shop.TABLES) == set(REQUIRED_COLUMNS)
 
 
 def test_history_stops_at_the_cutoff(tmp_path):

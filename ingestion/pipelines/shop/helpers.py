@@ -38,7 +38,7 @@ def check_shop_database(settings: Settings) -> dict[str, tuple[str, ...]]:
         inspector = sa.inspect(engine)
         present = {table: {c["name"].lower() for c in inspector.get_columns(table)} for table in _tables(inspector)}
     except sa.exc.SQLAlchemyError as exc:
-        raise PlatformError(f"cannot read the shop database {where}: {_first_line(exc)}") from exc
+        raise PlatformError(f"cannot read the shop database {where}: {first_line(exc)}") from exc
     finally:
         engine.dispose()
     missing_optional: dict[str, tuple[str, ...]] = {}
@@ -100,6 +100,7 @@ def redacted(url: str) -> str:
     return url
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an error (of the driver's error, for SQLAlchemy's), for one-line messages."""
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
