@@ -89,9 +89,7 @@ def hour_path(hour: datetime) -> str:
 
 def _write_day(ctx: SimContext, day: date, deliveries: list[Delivery]) -> None:
     if ctx.settings.clickstream_delivery == "kinesis":
-        kinesis.put_lines(
-            ctx.settings, ctx.settings.clickstream_stream, [d.line for d in sorted(deliveries, key=_order)]
-        )
+        kinesis.put_lines(ctx.settings, [d.line for d in sorted(deliveries, key=_order)])
         return
     by_hour: dict[datetime, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ingestion import settings as platform_settings
+from ingestion.pipelines.shop.helpers import redacted
 
 
 @click.group()
@@ -26,7 +27,7 @@ def show() -> None:
     click.echo(f"{'DATA_DIR':<24} {loaded.data_dir}")
     click.echo(f"{'LAKE_URL':<24} {loaded.lake_url}")
     click.echo(f"{'DBT_TARGET':<24} {loaded.dbt_target}")
-    click.echo(f"{'SHOP_DB_URL':<24} {_redacted(loaded.shop_db_url)}")
+    click.echo(f"{'SHOP_DB_URL':<24} {redacted(loaded.shop_db_url)}")
     click.echo(f"{'SF':<24} {loaded.sf:g}")
     click.echo(f"{'INGEST_DESTINATION':<24} {loaded.ingest_destination}")
     click.echo(f"{'CLICKSTREAM_DELIVERY':<24} {loaded.clickstream_delivery}")
@@ -42,9 +43,3 @@ def env_example() -> None:
 def doc() -> None:
     """Print docs/settings.md: every variable as a table per group."""
     click.echo(platform_settings.settings_doc(), nl=False)
-
-
-def _redacted(url: str) -> str:
-    from ingestion.pipelines.shop.helpers import redacted
-
-    return redacted(url)

@@ -33,8 +33,9 @@ def ensure_stream(kinesis, stream: str) -> None:
     raise PlatformError(f"Kinesis stream {stream} did not become active")
 
 
-def put_lines(settings: Settings, stream: str, lines: list[str]) -> None:
-    """Put each line as one record, retrying the records Kinesis throttled."""
+def put_lines(settings: Settings, lines: list[str]) -> None:
+    """Put each line as one record to ``CLICKSTREAM_STREAM``, retrying the records Kinesis throttled."""
+    stream = settings.clickstream_stream
     try:
         kinesis = client(settings)
         ensure_stream(kinesis, stream)

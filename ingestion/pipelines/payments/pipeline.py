@@ -36,9 +36,9 @@ def run(
     ``SOURCES__PAYMENTS__TOKEN``). ``source_options`` go to ``payments_api`` (page size,
     retry attempts and backoff).
     """
-    configured_url, configured_token = configured_api()
-    base_url = base_url or configured_url
-    token = token or configured_token
+    if not (base_url and token):
+        configured_url, configured_token = configured_api()
+        base_url, token = base_url or configured_url, token or configured_token
     if not base_url:
         raise PlatformError("payments: set SOURCES__PAYMENTS__BASE_URL to the API's base URL")
     if not token:
