@@ -22,7 +22,7 @@ RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
 CLI := $(RUN) marketplace
 
-.PHONY: help setup demo sources advance ingest process build run freshness docs docs-serve test lint fmt bench pg-up pg-down clean
+.PHONY: help setup browser demo sources advance ingest process build run freshness docs dashboard metrics bi dev-build screenshots test lint lint-fix fmt bench pg-up pg-down clean
 
 help: ## List the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,6 +34,17 @@ help: ## List the targets, one line each
 	@touch $@
 
 setup: .venv/.synced ## Install Python, dbt and DuckDB dependencies into .venv (uv, offline-safe)
+
+# Debian's chromium drives the browser tests and screenshots (Playwright never downloads one).
+CHROMIUM_PATH ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser: ## Install Debian's Chromium for the browser tests (apt-get; needs root or sudo)
+	@if [ -x "$(CHROMIUM_PATH)" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "error: no Chromium at $(CHROMIUM_PATH) and no apt-get to install it: install Chromium and set CHROMIUM_PATH" >&2; exit 1; fi; \
+	echo "Installing Debian's chromium for the browser tests (apt-get)"; \
+	$(SUDO) apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 
 demo: setup ## Fresh start: simulate at SF, ingest, build and test, docs, headline numbers
 	$(CLI) simulate init --sf $(SF)
@@ -65,11 +76,23 @@ run: setup ## Ingest, process and build, no re-simulation (after make advance)
 freshness: setup ## dbt source freshness: did the last ingestion land recently?
 	$(DBT) source freshness --target $(DBT_TARGET)
 
-docs: setup ## Generate the dbt docs and lineage site into target/
-	$(DBT) docs generate --target $(DBT_TARGET)
+docs: setup ## Generate the dbt docs and lineage site and serve it on http://127.0.0.1:$DOCS_PORT (8080)
+	$(CLI) docs serve
 
-docs-serve: docs ## Serve the docs site on http://localhost:8080
-	$(DBT) docs serve --port 8080
+dashboard: setup ## Serve the local dashboard over the marts on http://127.0.0.1:$DASHBOARD_PORT (8501)
+	$(CLI) dashboard serve
+
+bi: setup ## Write the QuickSight and Tableau definitions behind the exposures into $DATA_DIR/bi
+	$(CLI) bi export
+
+metrics: setup ## Validate the semantic layer and print an example MetricFlow query
+	$(CLI) metrics example
+
+dev-build: setup ## Build and test only what you changed since the last production build, in a sandbox
+	$(CLI) dev-build
+
+screenshots: setup browser ## Refresh docs/img/ from the browser tests (they build their own SF 0.01 platform)
+	$(RUN) pytest -q -p no:cacheprovider tests/browser --screenshots-dir docs/img
 
 lint: setup ## ruff, sqlfluff, and the architecture checks (import boundaries, settings read in one place)
 	$(RUN) ruff check .
@@ -77,12 +100,14 @@ lint: setup ## ruff, sqlfluff, and the architecture checks (import boundaries, s
 	$(RUN) pytest -q -p no:cacheprovider tests/test_architecture.py
 	$(RUN) sqlfluff lint models snapshots analyses data_tests macros
 
-fmt: setup ## Fix what ruff and sqlfluff can fix
+lint-fix: setup ## Fix what ruff and sqlfluff can fix (SQL style, Python format)
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
-	$(RUN) sqlfluff fix models snapshots analyses data_tests
+	$(RUN) sqlfluff fix models snapshots analyses data_tests macros
 
-test: setup ## Lint, then pytest: unit tests and end-to-end runs in temporary DATA_DIRs
+fmt: lint-fix
+
+test: setup browser ## Lint, then pytest: unit tests and end-to-end runs in temporary DATA_DIRs
 	$(MAKE) lint
 	$(RUN) pytest
 

@@ -54,6 +54,7 @@ _REDSHIFT = "Target redshift"
 _ATHENA = "Target athena"
 _SPARK = "Target spark and the Spark job"
 _AWS = "AWS (S3 lake, Kinesis, Glue; the SDK's usual chain)"
+_CONSUMER = "Consumer end: docs site, dashboard, the analyst's change loop"
 _DEV = "Developer tools"
 
 VARIABLES: tuple[Variable, ...] = (
@@ -186,6 +187,21 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("AWS_ACCESS_KEY_ID", "", "Access key, when no profile or role provides one.", _AWS),
     Variable("AWS_SECRET_ACCESS_KEY", "", "Secret key, with AWS_ACCESS_KEY_ID.", _AWS, secret=True),
     Variable("AWS_PROFILE", "", "A named profile of the AWS config files.", _AWS, read_by="aws"),
+    # -- the consumer end ----------------------------------------------------------------
+    Variable("DOCS_PORT", "8080", "Port of the dbt docs and lineage site (`make docs`), on 127.0.0.1.", _CONSUMER),
+    Variable("DASHBOARD_PORT", "8501", "Port of the local dashboard (`make dashboard`), on 127.0.0.1.", _CONSUMER),
+    Variable(
+        "DBT_STATE_DIR",
+        "$DATA_DIR/state/prod",
+        "The last production build's dbt manifest, which `make dev-build` compares with and defers to.",
+        _CONSUMER,
+    ),
+    Variable(
+        "CHROMIUM_PATH",
+        "/usr/bin/chromium",
+        "The Chromium the browser tests and screenshots drive (Debian's package; make setup installs it).",
+        _CONSUMER,
+    ),
     # -- developer tools ----------------------------------------------------------------
     Variable("BENCH_SF", "0.01 0.1 1", "Scale factors `make bench` measures.", _DEV),
     Variable("BENCH_REPEAT", "", "Runs per figure (default 3 below SF 1, else 1).", _DEV),
@@ -230,6 +246,10 @@ class Settings:
     aws_region: str
     aws_access_key_id: str = field(repr=False)
     aws_secret_access_key: str = field(repr=False)
+    docs_port: int
+    dashboard_port: int
+    dbt_state_dir: Path
+    chromium_path: Path
     bench_sf: tuple[float, ...]
     bench_repeat: int | None
 
@@ -366,6 +386,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         aws_region=aws_region,
         aws_access_key_id=read.text("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=read.text("AWS_SECRET_ACCESS_KEY"),
+        docs_port=read.integer("DOCS_PORT", 1, 65535),
+        dashboard_port=read.integer("DASHBOARD_PORT", 1, 65535),
+        dbt_state_dir=Path(read.text("DBT_STATE_DIR", str(data_dir / "state" / "prod"))).absolute(),
+        chromium_path=Path(read.text("CHROMIUM_PATH")),
         bench_sf=bench_sf,
         bench_repeat=read.integer("BENCH_REPEAT", 1, 100),
     )
@@ -373,7 +397,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 # Prefixes of the platform's variables: one that starts so but is not declared is a typo.
 _OWN_PREFIXES = ("SHOP_", "LAKE_", "INGEST_", "PAYMENTS_", "SOURCES__PAYMENTS__", "CLICKSTREAM_",
-                 "PARTNERS_", "PG_", "REDSHIFT_", "ATHENA_", "BENCH_", "TPCH_")  # fmt: skip
+                 "PARTNERS_", "PG_", "REDSHIFT_", "ATHENA_", "BENCH_", "TPCH_", "DOCS_", "DASHBOARD_")  # fmt: skip
 # SPARK_ is left out: Spark sets many variables of its own in the processes it starts.
 
 

@@ -39,6 +39,14 @@ def dbt(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Compl
     return run([str(BIN / "dbt"), *args], env, check=check)
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots-dir",
+        default=None,
+        help="Also copy the browser tests' screenshots here (make screenshots: docs/img).",
+    )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_tpch_cache(tmp_path_factory):
     """Generate each TPC-H scale factor once per test session, not once per DATA_DIR."""

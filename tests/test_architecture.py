@@ -20,6 +20,8 @@ FORBIDDEN_IMPORTS = {
     "ingestion": ("simulator", "marketplace", "benchmarks", "tests"),
     "processing": ("simulator", "marketplace", "benchmarks", "tests"),
     "simulator": ("marketplace", "benchmarks", "tests"),
+    # the consumer end reads the marts the platform built; it never drives the sources
+    "dashboards": ("simulator", "marketplace", "benchmarks", "tests"),
 }
 # Modules that may touch os.environ, and why. Everything else reads ingestion.settings.
 ENVIRONMENT_READERS = {
@@ -60,7 +62,7 @@ def _reads_environment(node: ast.AST) -> bool:
 
 def environment_readers(root: Path) -> list[str]:
     found = []
-    for package in ("ingestion", "processing", "simulator", "marketplace", "benchmarks"):
+    for package in ("ingestion", "processing", "simulator", "marketplace", "benchmarks", "dashboards"):
         for path in sorted((root / package).rglob("*.py")):
             relative = str(path.relative_to(root))
             if relative in ENVIRONMENT_READERS:

@@ -55,7 +55,21 @@ def main(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from marketplace.cli import bench, ingest, pg, process, report, serve, settings, simulate
+    from marketplace.cli import (
+        bench,
+        bi,
+        dashboard,
+        dev_build,
+        docs,
+        ingest,
+        metrics,
+        pg,
+        process,
+        report,
+        serve,
+        settings,
+        simulate,
+    )
 
     for group in (
         simulate.simulate,
@@ -66,6 +80,11 @@ def _register() -> None:
         bench.bench,
         pg.pg,
         settings.settings,
+        docs.docs,
+        dashboard.dashboard,
+        bi.bi,
+        metrics.metrics,
+        dev_build.dev_build,
     ):
         main.add_command(group)
 
