@@ -62,7 +62,8 @@ def print_report(settings: Settings) -> None:
     print(f"  source systems  {settings.sources_dir}")
     print(f"  lake            {settings.lake_url}  (landing/ raw/ processed/ quarantine/)")
     print(f"  warehouse       {settings.warehouse_path}  (DuckDB file: open it with any DuckDB client)")
-    print("  docs & lineage  target/index.html  (make docs-serve → http://localhost:8080)")
+    print(f"  docs & lineage  make docs       → http://127.0.0.1:{settings.docs_port}")
+    print(f"  dashboard       make dashboard  → http://127.0.0.1:{settings.dashboard_port}")
     print()
     width = max(len(label) for label, _ in numbers) if numbers else 0
     for label, value in numbers:
