@@ -38,7 +38,21 @@ def test_every_group_has_worked_examples(invoke, command):
 
 
 def test_the_command_groups_are_the_documented_ones():
-    assert set(main.commands) == {"simulate", "ingest", "process", "serve", "report", "bench", "pg", "settings"}
+    assert set(main.commands) == {
+        "simulate",
+        "ingest",
+        "process",
+        "serve",
+        "report",
+        "bench",
+        "pg",
+        "settings",
+        "docs",
+        "dashboard",
+        "bi",
+        "metrics",
+        "dev-build",
+    }
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
