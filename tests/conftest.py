@@ -13,6 +13,8 @@ from marketplace.devenv import BIN, ROOT, child_env
 
 # One environment helper for the tests and the benchmarks.
 platform_env = child_env
+# Where ``built_platform`` keeps each step's output, under its DATA_DIR.
+STEP_LOGS = "step-logs"
 
 
 def platform_settings(data_dir: Path, **overrides: str) -> Settings:
@@ -61,11 +63,19 @@ def shared_tpch_cache(tmp_path_factory):
 def built_platform(tmp_path_factory) -> dict[str, str]:
     """The whole platform at SF 0.01 in a temporary DATA_DIR: simulate, ingest, build.
 
-    Returns the environment; ``DATA_DIR`` in it holds the lake and the warehouse.
+    Returns the environment; ``DATA_DIR`` in it holds the lake and the warehouse, and each
+    step's output in ``STEP_LOGS/<step>.log``.
     """
     env = platform_env(tmp_path_factory.mktemp("platform"), SF="0.01")
-    cli(env, "simulate", "init", "--sf", "0.01")
-    cli(env, "ingest", "all")
-    cli(env, "process", "all")
-    dbt(env, "build")
+    steps = {
+        "simulate": lambda: cli(env, "simulate", "init", "--sf", "0.01"),
+        "ingest": lambda: cli(env, "ingest", "all"),
+        "process": lambda: cli(env, "process", "all"),
+        "build": lambda: dbt(env, "build"),
+    }
+    logs = Path(env["DATA_DIR"]) / STEP_LOGS
+    logs.mkdir(parents=True)
+    for name, step in steps.items():
+        proc = step()
+        (logs / f"{name}.log").write_text(proc.stdout + proc.stderr)
     return env

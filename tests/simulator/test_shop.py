@@ -9,7 +9,7 @@ import pytest
 
 from ingestion import duck
 from ingestion.devservices import postgres
-from ingestion.pipelines.shop.settings import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from ingestion.pipelines.shop.settings import MONEY_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from simulator import advance_sources, init_sources, shop
 from simulator.context import SimContext
 from tests.conftest import platform_settings
@@ -62,6 +62,11 @@ def test_the_simulated_shop_has_exactly_the_columns_the_shop_pipeline_reads():
         expected = {*REQUIRED_COLUMNS[table], *OPTIONAL_COLUMNS.get(table, ())}
         assert set(columns) == expected, table
     assert set(shop.TABLES) == set(REQUIRED_COLUMNS)
+
+
+def test_the_pipeline_lands_every_simulated_money_column_as_a_decimal():
+    money = {column for columns in shop.TABLES.values() for column, kind in columns.items() if kind == shop.MONEY}
+    assert money == MONEY_COLUMNS
 
 
 def test_history_stops_at_the_cutoff(tmp_path):

@@ -2,8 +2,14 @@
 
 Every table is read with dlt's ``sql_database`` on its Arrow path (connectorx streams
 Arrow batches straight from SQLite or Postgres) and incrementally on ``updated_at``:
-a run reads only rows inserted or changed since the last one. Rows land append-only,
-one row per version; staging in dbt keeps the latest version of each key.
+a run reads only rows whose ``updated_at`` is later than the last run's latest (an open
+range: dlt then keeps no per-row hashes in its state, which for tables whose rows all
+share one timestamp would grow with the table). Rows land append-only, one row per
+version; staging in dbt keeps the latest version of each key.
+
+Each batch is cast to the types the database declares, so every shop lands one raw
+schema: money as ``decimal(15,2)`` even where SQLite stores it as REAL, and ``NOT NULL``
+columns as non-nullable fields, as dlt's reflected schema already says.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import dlt
 import pyarrow as pa
+import sqlalchemy as sa
 from dlt.extract import DltResource
 from dlt.sources.sql_database import sql_table
 
-from ingestion.pipelines.shop.settings import CHUNK_SIZE, CURSOR_COLUMN, TABLES
+from ingestion.pipelines.shop.settings import CHUNK_SIZE, CURSOR_COLUMN, MONEY_COLUMNS, MONEY_TYPE, TABLES
 
 
 @dlt.source(name="shop", max_table_nesting=0)
@@ -36,18 +43,53 @@ def shop_database(
     """
     null_columns = null_columns or {}
     for table in tables:
+        required: set[str] = set()
         resource = sql_table(
             credentials=credentials,
             table=table,
             backend="connectorx",
             backend_kwargs={"return_type": "arrow_stream"},
             chunk_size=chunk_size,
-            incremental=dlt.sources.incremental(CURSOR_COLUMN),
+            incremental=dlt.sources.incremental(CURSOR_COLUMN, range_start="open"),
             write_disposition="append",
+            table_adapter_callback=_declare_money_and_nulls(required),
         )
+        resource.add_map(_as_declared(required))
         if null_columns.get(table):
             resource.add_map(_with_null_text_columns(tuple(null_columns[table])))
         yield resource
+
+
+def _declare_money_and_nulls(required: set[str]):
+    """Tell dlt the money columns are decimals; note which columns the database keeps NOT NULL."""
+
+    def adapt(table: sa.Table) -> None:
+        for column in table.columns:
+            if column.name in MONEY_COLUMNS and not isinstance(column.type, sa.Numeric):
+                column.type = sa.Numeric(*MONEY_TYPE)
+            if column.nullable is False:
+                required.add(column.name)
+
+    return adapt
+
+
+def _as_declared(required: set[str]):
+    """Cast float money to ``decimal(15,2)`` (rounded to the cent) and mark NOT NULL fields."""
+    money = pa.decimal128(*MONEY_TYPE)
+
+    def cast(batch: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+        fields = [
+            pa.field(
+                f.name,
+                money if f.name in MONEY_COLUMNS and pa.types.is_floating(f.type) else f.type,
+                nullable=f.name not in required,
+            )
+            for f in batch.schema
+        ]
+        target = pa.schema(fields, metadata=batch.schema.metadata)
+        return batch if target == batch.schema else batch.cast(target)
+
+    return cast
 
 
 def _with_null_text_columns(names: tuple[str, ...]):

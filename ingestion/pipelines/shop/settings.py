@@ -4,6 +4,13 @@ PIPELINE_NAME = "shop"
 DATASET_NAME = "shop"
 TABLES = ("region", "nation", "part", "supplier", "partsupp", "customer", "orders", "lineitem")
 CURSOR_COLUMN = "updated_at"
+# Money and quantities land as exact decimals, whatever the database stores them as
+# (SQLite has no decimal type: its REAL columns are cast here, to the cent).
+MONEY_TYPE = (15, 2)
+MONEY_COLUMNS = frozenset({
+    "p_retailprice", "s_acctbal", "ps_supplycost", "c_acctbal", "o_totalprice",
+    "l_quantity", "l_extendedprice", "l_discount", "l_tax",
+})  # fmt: skip
 # Rows per Arrow batch streamed from connectorx: bounds memory at any scale factor.
 CHUNK_SIZE = 1_000_000
 
