@@ -2,8 +2,8 @@
 
 One connection, one table relation per mart (Tableau's logical tables), a metadata record
 per physical column, and a ``<column>`` per field with its datatype, role and type. A
-column name that occurs in several marts (the keys) gets Tableau's own disambiguation,
-``[name (mart)]``. Relationships between the tables are drawn in Tableau Desktop.
+column name that occurs in several marts (the keys) carries the mart's name in each, in
+Tableau's style: ``[name (mart)]``. Relationships between the tables are drawn in Tableau Desktop.
 """
 
 from __future__ import annotations
