@@ -42,7 +42,8 @@ def description_problems(manifest: dict) -> list[str]:
         if not (node.get("description") or "").strip():
             problems.append(f"{unique_id} ({node['original_file_path']}): no description")
         if node["resource_type"] == "source" and not (node.get("source_description") or "").strip():
-            problems.append(f"{unique_id} ({node['original_file_path']}): source {node['source_name']} has no description")
+            where = f"{unique_id} ({node['original_file_path']})"
+            problems.append(f"{where}: source {node['source_name']} has no description")
     present = {node["resource_type"] for node in resources.values()}
     problems += [f"no {kind} found in the manifest, so none was checked" for kind in DESCRIBED if kind not in present]
     return problems

@@ -9,12 +9,16 @@ tests/browser/test_docs_site.py.
 from __future__ import annotations
 
 import socket
+import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from marketplace.docs_site import bind
+from marketplace.servers import require_free_port
 from tests.browser.conftest import free_port
 from tests.conftest import cli, platform_env
 
@@ -76,3 +80,20 @@ def test_no_generate_without_a_generated_site_says_what_to_run(tmp_path):
     error = one_line_error(proc)
     assert f"no docs site in {tmp_path / 'target'}" in error
     assert "without --no-generate" in error
+
+
+def test_the_port_of_a_site_just_stopped_is_free_again(tmp_path):
+    """Stopping and restarting `make docs` at once works: the last server's closed
+    connections (TIME_WAIT on its port) do not count as the port being in use."""
+    (tmp_path / "index.html").write_text("<html></html>")
+    server = bind(tmp_path, free_port())
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=10) as response:
+        assert response.status == 200
+    server.shutdown()
+    server.server_close()
+    thread.join()
+    require_free_port(port, "DOCS_PORT", "docs site")
+    bind(tmp_path, port).server_close()
