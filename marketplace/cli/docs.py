@@ -9,7 +9,13 @@ from ingestion.settings import load_settings
 
 @click.group()
 def docs() -> None:
-    """The dbt docs and lineage site (models, sources, exposures and their lineage)."""
+    """The dbt docs and lineage site (models, sources, exposures and their lineage).
+
+    \b
+    Examples:
+      marketplace docs serve                    # generate and serve on http://127.0.0.1:8080
+      DOCS_PORT=8081 marketplace docs serve     # another port
+    """
 
 
 @docs.command()
