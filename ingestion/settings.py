@@ -63,6 +63,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("LAKE_URL", "$DATA_DIR/lake", "The lake root: a folder, or s3://bucket/prefix.", _PLATFORM),
     Variable("DBT_TARGET", "dev", "dbt target; also decides where the pipelines load.", _PLATFORM, DBT_TARGETS),
     Variable(
+        "DBT_TARGET_PATH",
+        "target",
+        "Where dbt writes its artifacts (manifest, run results, the docs site); relative to the dbt project. "
+        "dbt reads it too.",
+        _PLATFORM,
+    ),
+    Variable(
         "SHOP_DB_URL",
         "sqlite:///$DATA_DIR/sources/shop.db",
         "The shop database the shop pipeline reads (and the simulator writes): sqlite:///PATH or "
@@ -219,6 +226,7 @@ class Settings:
     sf: float
     seed: int
     dbt_target: str
+    dbt_target_path: Path  # relative to the dbt project unless absolute
     shop_db_url: str = field(repr=False)
     ingest_destination: str
     tpch_cache_dir: Path | None
@@ -359,6 +367,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sf=read.number("SF", SF_MIN, SF_MAX),
         seed=read.integer("SEED", 0, 2**63),
         dbt_target=validate_target(read.text("DBT_TARGET")),
+        dbt_target_path=Path(read.text("DBT_TARGET_PATH")),
         shop_db_url=read.text("SHOP_DB_URL", f"sqlite:///{data_dir / 'sources' / 'shop.db'}"),
         ingest_destination=read.choice("INGEST_DESTINATION"),
         tpch_cache_dir=Path(tpch_cache).absolute() if tpch_cache else None,

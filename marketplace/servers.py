@@ -12,6 +12,9 @@ HOST = "127.0.0.1"
 
 def port_in_use(port: int, host: str = HOST) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers bind (http.server, tornado): connections of a server stopped a
+        # moment ago, left in TIME_WAIT, do not hold the port; a listening socket does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
