@@ -42,3 +42,8 @@ def child_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return env
+
+
+def caller_env(**overrides: str) -> dict[str, str]:
+    """This process's environment with ``overrides``, for a tool a command runs on the user's own data."""
+    return {**os.environ, **overrides}
