@@ -29,7 +29,7 @@ from marketplace.servers import require_warehouse
 
 SANDBOX_TARGET = "sandbox"
 DEFAULT_SELECT = ("state:modified+",)
-# The node types `dbt build` runs; an exposure is listed in run_results as a no-op.
+# The node types `dbt build` builds or tests (it also lists downstream exposures, as no-ops).
 BUILT_TYPES = ("seed", "model", "snapshot", "test", "unit_test")
 
 
@@ -104,37 +104,50 @@ def build(
     # dbt runs in the project folder: hand it DATA_DIR as this command resolved it, so
     # the profile's warehouse and sandbox paths are the ones checked above.
     proc = subprocess.run(cmd, env=caller_env(DATA_DIR=str(settings.data_dir)), check=False)
-    built = built_nodes(results)
     if proc.returncode != 0:
         raise PlatformError(
-            f"dbt build in the sandbox failed (exit {proc.returncode}); its output is above. Production is untouched"
+            f"dbt build in the sandbox failed (exit {proc.returncode}); dbt's summary above names what failed. "
+            "Production is untouched"
         )
-    return built
+    return built_nodes(results)
 
 
 def built_nodes(run_results: Path) -> list[Built]:
-    """What a dbt run built or tested, in the order it ran (no file: nothing ran)."""
+    """What a dbt run built or tested, and the exposures downstream, in the order it ran.
+
+    The project's hooks are left out; no file means nothing ran.
+    """
     if not run_results.exists():
         return []
     results = json.loads(run_results.read_text())["results"]
     nodes = [Built(r["unique_id"], r["status"]) for r in results]
-    return [node for node in nodes if node.resource_type in BUILT_TYPES]
+    return [node for node in nodes if node.resource_type != "operation"]
 
 
 def summary(built: Sequence[Built], settings: Settings) -> str:
-    """What the run built, in lines for the terminal."""
-    if not built:
+    """What the run built, and the dashboards downstream of it, in lines for the terminal."""
+    ran = [node for node in built if node.resource_type in BUILT_TYPES]
+    if not ran:
         return (
             f"nothing changed since the last production build ({settings.dbt_state_dir / 'manifest.json'}): "
             "no model to build or test"
         )
     counts: dict[str, int] = {}
-    for node in built:
+    for node in ran:
         counts[node.resource_type] = counts.get(node.resource_type, 0) + 1
     tally = ", ".join(f"{n} {kind.replace('_', ' ')}{'s' if n != 1 else ''}" for kind, n in counts.items())
-    lines = [f"built in the sandbox {sandbox_path(settings)}: {tally}"]
-    lines += [
-        f"  {node.resource_type:<9} {node.name:<40} {node.status}" for node in built if node.resource_type != "test"
+    failed = [node for node in ran if node.status not in ("success", "pass")]
+    lines = [
+        f"built in the sandbox {sandbox_path(settings)}: {tally}" + (f", {len(failed)} not passed" if failed else "")
     ]
+    lines += [
+        f"  {node.resource_type:<9} {node.name:<40} {node.status}" for node in ran if node.resource_type != "test"
+    ]
+    lines += [
+        f"  {node.resource_type:<9} {node.name:<40} {node.status}" for node in failed if node.resource_type == "test"
+    ]
+    exposures = [node.name for node in built if node.resource_type == "exposure"]
+    if exposures:
+        lines.append(f"downstream exposures (dashboards to check): {', '.join(exposures)}")
     lines.append("production (the warehouse and its manifest) is untouched")
     return "\n".join(lines)

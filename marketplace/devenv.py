@@ -23,6 +23,8 @@ _NOT_INHERITED = (
     "PAYMENTS_API_RATE_LIMIT",
     "SOURCES__PAYMENTS__BASE_URL",
     "SOURCES__PAYMENTS__TOKEN",
+    # `make` exports it beside the user's DATA_DIR; unset, it follows the run's own DATA_DIR.
+    "DBT_STATE_DIR",
 )
 
 
