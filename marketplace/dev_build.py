@@ -98,6 +98,10 @@ def build(
     cmd = [str(BIN / "dbt"), "build", "--target", SANDBOX_TARGET, "--defer", "--state", str(state_dir)]
     cmd += ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir / "profiles")]
     cmd += ["--target-path", str(target_path), "--log-path", str(target_path.parent / "logs")]
+    # A full parse (seconds): dbt's partial-parse cache in this target path, written for
+    # another project folder (a copy, a worktree), kept that folder's contract columns and
+    # failed the contract check of a model that had not changed.
+    cmd += ["--no-partial-parse"]
     cmd += ["--select", *select]
     if exclude:
         cmd += ["--exclude", *exclude]
