@@ -8,6 +8,8 @@ export DATA_DIR ?= $(CURDIR)/data
 export SF ?= 0.01
 export DBT_TARGET ?= dev
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
+# Where `make build` keeps its manifest for `make dev-build` to compare with (as in ingestion/settings.py)
+export DBT_STATE_DIR ?= $(DATA_DIR)/state/prod
 # Telemetry off: offline it only stalls runs on network timeouts.
 export RUNTIME__DLTHUB_TELEMETRY := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -22,7 +24,7 @@ RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
 CLI := $(RUN) marketplace
 
-.PHONY: help setup browser demo sources advance ingest process build run freshness docs dashboard metrics bi dev-build screenshots test lint lint-fix fmt bench pg-up pg-down clean
+.PHONY: help setup browser demo sources advance ingest process build save-state run freshness docs dashboard metrics bi dev-build screenshots test lint lint-fix fmt bench pg-up pg-down clean
 
 help: ## List the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,8 +66,16 @@ ingest: setup ## Run the dlt pipelines: new and changed source rows into the lak
 process: setup ## Run the processing jobs (Spark or DuckDB) from landing/ into processed/
 	$(CLI) process all
 
-build: setup ## dbt build (seeds, models, snapshots, tests) on DBT_TARGET
+build: setup ## dbt build (seeds, models, snapshots, tests) on DBT_TARGET; keeps its manifest for dev-build
 	$(DBT) build --target $(DBT_TARGET)
+	$(if $(filter dev ci,$(DBT_TARGET)),$(MAKE) save-state)
+
+# After a build that passed (make stops at the first failing command), the manifest of
+# what the DuckDB warehouse now holds: `make dev-build` compares your changes with it and
+# reads unchanged models from that warehouse, so only dev and ci builds save it.
+save-state:
+	mkdir -p "$(DBT_STATE_DIR)"
+	cp "$${DBT_TARGET_PATH:-target}/manifest.json" "$(DBT_STATE_DIR)/manifest.json"
 
 run: setup ## Ingest, process and build, no re-simulation (after make advance)
 	$(MAKE) ingest

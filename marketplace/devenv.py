@@ -23,6 +23,8 @@ _NOT_INHERITED = (
     "PAYMENTS_API_RATE_LIMIT",
     "SOURCES__PAYMENTS__BASE_URL",
     "SOURCES__PAYMENTS__TOKEN",
+    # `make` exports it beside the user's DATA_DIR; unset, it follows the run's own DATA_DIR.
+    "DBT_STATE_DIR",
 )
 
 
@@ -42,3 +44,8 @@ def child_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return env
+
+
+def caller_env(**overrides: str) -> dict[str, str]:
+    """This process's environment with ``overrides``, for a tool a command runs on the user's own data."""
+    return {**os.environ, **overrides}

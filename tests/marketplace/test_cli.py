@@ -13,7 +13,10 @@ def invoke(tmp_path):
     runner = CliRunner()
 
     def _invoke(*args: str, **env: str):
-        base = {"DATA_DIR": str(tmp_path / "data"), "LAKE_URL": None, "SHOP_DB_URL": None, "SF": None}
+        base = {
+            "DATA_DIR": str(tmp_path / "data"),
+            **dict.fromkeys(("LAKE_URL", "SHOP_DB_URL", "SF", "DBT_STATE_DIR")),
+        }
         return runner.invoke(main, list(args), env={**base, **env})
 
     return _invoke
@@ -84,6 +87,7 @@ def test_every_subcommand_has_help(invoke, command):
             {"SOURCES__PAYMENTS__BASE_URL": "http://127.0.0.1:9"},
             "payments: set SOURCES__PAYMENTS__TOKEN",
         ),
+        (["dev-build"], {}, "no production manifest at"),
     ],
     ids=[
         "sf-flag",
@@ -98,6 +102,7 @@ def test_every_subcommand_has_help(invoke, command):
         "port",
         "rate-limit",
         "token-missing",
+        "dev-build-before-build",
     ],
 )
 def test_bad_input_is_one_clear_line(invoke, args, env, message):
