@@ -283,17 +283,27 @@ def late_suppliers(con, limit: int = 10) -> pd.DataFrame:
     return _frame(
         con,
         f"""
-        with shipped as ({_SHIPPED_LINES})
+        with shipped as ({_SHIPPED_LINES}),
+
+        per_supplier as (
+            select
+                supplier_id,
+                count(*) as shipped_line_count,
+                count(*) filter (where is_late) as late_line_count,
+                avg(days_late) filter (where is_late) as average_days_late
+            from shipped
+            group by supplier_id
+        )
+
         select
             suppliers.supplier_name,
             suppliers.nation_name,
-            count(*) as shipped_line_count,
-            count(*) filter (where shipped.is_late) as late_line_count,
-            avg(case when shipped.is_late then 1.0 else 0.0 end)::double as late_share,
-            (avg(shipped.days_late) filter (where shipped.is_late))::double as average_days_late
-        from shipped
-        inner join dim_suppliers as suppliers on shipped.supplier_id = suppliers.supplier_id
-        group by suppliers.supplier_id, suppliers.supplier_name, suppliers.nation_name
+            per_supplier.shipped_line_count,
+            per_supplier.late_line_count,
+            per_supplier.late_line_count / per_supplier.shipped_line_count as late_share,
+            per_supplier.average_days_late::double as average_days_late
+        from per_supplier
+        inner join dim_suppliers as suppliers on per_supplier.supplier_id = suppliers.supplier_id
         order by late_share desc, suppliers.supplier_id
         limit ?
         """,
