@@ -34,6 +34,9 @@ CHARTS = {
     "supply": [("Units in stock", "Supplier"), ("Ship mode", "Late lines (%)")],
     "clickstream": [("Week landed", "Lines delivered")],
 }
+# page → how many metrics and tables it shows
+METRICS = {"overview": 7, "revenue": 3, "customers": 3, "funnel": 6, "payments": 8, "supply": 8, "clickstream": 8}
+TABLES = {"overview": 0, "revenue": 2, "customers": 1, "funnel": 1, "payments": 1, "supply": 2, "clickstream": 1}
 TITLES = {page: page.capitalize() for page in CHARTS}
 
 # -- reading numbers the way a person does -----------------------------------------------
@@ -119,11 +122,17 @@ class Shown:
     def __init__(self, page, url: str, name: str):
         page.goto(f"{url}/{name}")
         page.get_by_role("heading", name=TITLES[name], level=1).wait_for()
-        # Streamlit draws while the page's script runs; the app's root says when it has finished.
+        # Streamlit draws while the page's script runs (the app's root says when it has
+        # finished), and some elements later still: metrics, charts and tables load their
+        # code on first use, and Vega draws the axes after that.
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
         page.wait_for_function(
-            """(n) => document.querySelectorAll('[data-testid="stVegaLiteChart"] svg').length >= n""",
-            arg=len(CHARTS[name]),
+            """([metrics, charts, tables]) =>
+                document.querySelectorAll('[data-testid="stMetricValue"]').length >= metrics
+                && document.querySelectorAll('[data-testid="stVegaLiteChart"] [aria-roledescription="axis"]').length
+                    >= 2 * charts
+                && document.querySelectorAll('[data-testid="stTable"] table').length >= tables""",
+            arg=[METRICS[name], len(CHARTS[name]), TABLES[name]],
         )
         self.page = page
         self.metrics = dict(
@@ -179,6 +188,7 @@ def show(dashboard, page, screenshot):
         shown = Shown(page, dashboard, name)
         assert shown.errors == [], f"the {name} page shows errors"
         assert shown.axis_titles() == CHARTS[name]
+        assert (len(shown.metrics), len(shown.tables)) == (METRICS[name], TABLES[name])
         shown.save(screenshot, name)
         return shown
 
