@@ -38,6 +38,7 @@ CHARTS = {
 METRICS = {"overview": 7, "revenue": 3, "customers": 3, "funnel": 6, "payments": 8, "supply": 8, "clickstream": 8}
 TABLES = {"overview": 0, "revenue": 2, "customers": 1, "funnel": 1, "payments": 1, "supply": 2, "clickstream": 1}
 TITLES = {page: page.capitalize() for page in CHARTS}
+PATHS = {page: "" if page == "overview" else page for page in CHARTS}  # the default page is the root
 
 # -- reading numbers the way a person does -----------------------------------------------
 
@@ -120,7 +121,7 @@ class Shown:
     """What one dashboard page shows, read from the DOM once Streamlit has finished drawing it."""
 
     def __init__(self, page, url: str, name: str):
-        page.goto(f"{url}/{name}")
+        page.goto(f"{url}/{PATHS[name]}")
         page.get_by_role("heading", name=TITLES[name], level=1).wait_for()
         # Streamlit draws while the page's script runs (the app's root says when it has
         # finished), and some elements later still: metrics, charts and tables load their
@@ -154,8 +155,10 @@ class Shown:
             """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].map(c =>
                 [...c.querySelectorAll('[aria-roledescription="axis"]')].map(a => a.getAttribute('aria-label')))"""
         )
+        # errors on the page, and Streamlit's "Page not found" dialog for a wrong address
         self.errors = page.evaluate(
-            """() => [...document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]')]
+            """() => [...document.querySelectorAll(
+                '[data-testid="stException"], [data-testid="stAlertContentError"], [role="dialog"]')]
                 .map(e => e.innerText)"""
         )
 

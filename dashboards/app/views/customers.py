@@ -31,7 +31,7 @@ def render() -> None:
         .mark_bar()
         .encode(
             x=alt.X("lifetime_value:Q", title="Lifetime value ($, net revenue)", axis=alt.Axis(format="$,.0f")),
-            y=alt.Y("customer_name:N", title="Customer", sort="-x"),
+            y=alt.Y("customer_name:N", title="Customer", sort="-x", axis=alt.Axis(labelLimit=240)),
             color=alt.Color("market_segment:N", title="Market segment"),
             tooltip=[
                 alt.Tooltip("customer_name:N", title="Customer"),

@@ -37,7 +37,9 @@ def render() -> None:
     values = common.headline()
     if values is None:
         return
-    shown = [(label, fmt(values[name])) for name, label, fmt in HEADLINE]
-    common.metric_row(shown[:4], HELP)
-    common.metric_row(shown[4:], HELP)
+    shown = {label: fmt(values[name]) for name, label, fmt in HEADLINE}
+    # the dollar totals run long: three to their row, the rest four to theirs
+    money = ("Revenue", "Net revenue", "Cash collected")
+    common.metric_row([(label, shown[label]) for label in money], HELP, per_row=3)
+    common.metric_row([(label, value) for label, value in shown.items() if label not in money], HELP)
     st.caption("Semantic manifest: " + str(common.semantic_manifest_path()))

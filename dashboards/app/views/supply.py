@@ -31,7 +31,7 @@ def render() -> None:
         .mark_bar()
         .encode(
             x=alt.X("available_quantity:Q", title="Units in stock", axis=alt.Axis(format=",.0f")),
-            y=alt.Y("supplier_name:N", title="Supplier", sort="-x"),
+            y=alt.Y("supplier_name:N", title="Supplier", sort="-x", axis=alt.Axis(labelLimit=240)),
             color=alt.Color("partner_name:N", title="Partner feed"),
             tooltip=[
                 alt.Tooltip("supplier_name:N", title="Supplier"),
