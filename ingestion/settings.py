@@ -198,13 +198,6 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DOCS_PORT", "8080", "Port of the dbt docs and lineage site (`make docs`), on 127.0.0.1.", _CONSUMER),
     Variable("DASHBOARD_PORT", "8501", "Port of the local dashboard (`make dashboard`), on 127.0.0.1.", _CONSUMER),
     Variable(
-        "DBT_TARGET_PATH",
-        "target",
-        "Where dbt writes its artifacts (manifest, semantic manifest, docs site), relative to the dbt "
-        "project; the dashboard and the docs site read them there.",
-        _CONSUMER,
-    ),
-    Variable(
         "DBT_STATE_DIR",
         "$DATA_DIR/state/prod",
         "The last production build's dbt manifest, which `make dev-build` compares with and defers to.",
@@ -222,8 +215,6 @@ VARIABLES: tuple[Variable, ...] = (
 )
 
 _BY_NAME = {v.name: v for v in VARIABLES}
-# The dbt project, which dbt resolves a relative DBT_TARGET_PATH against.
-_PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -265,7 +256,6 @@ class Settings:
     aws_secret_access_key: str = field(repr=False)
     docs_port: int
     dashboard_port: int
-    dbt_target_path: Path
     dbt_state_dir: Path
     chromium_path: Path
     bench_sf: tuple[float, ...]
@@ -407,7 +397,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         aws_secret_access_key=read.text("AWS_SECRET_ACCESS_KEY"),
         docs_port=read.integer("DOCS_PORT", 1, 65535),
         dashboard_port=read.integer("DASHBOARD_PORT", 1, 65535),
-        dbt_target_path=_PROJECT_DIR / read.text("DBT_TARGET_PATH"),
         dbt_state_dir=Path(read.text("DBT_STATE_DIR", str(data_dir / "state" / "prod"))).absolute(),
         chromium_path=Path(read.text("CHROMIUM_PATH")),
         bench_sf=bench_sf,

@@ -14,6 +14,8 @@ from dashboards import metrics, queries
 from ingestion.settings import load_settings
 
 BUILD_HINT = "run `make demo` first (or `make build` after `make sources ingest process`)"
+# The dbt project, against which dbt resolves a relative DBT_TARGET_PATH.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def warehouse_path() -> Path:
@@ -21,7 +23,8 @@ def warehouse_path() -> Path:
 
 
 def semantic_manifest_path() -> Path:
-    return load_settings().dbt_target_path / "semantic_manifest.json"
+    """dbt writes it beside the manifest when it parses (``make build`` does)."""
+    return PROJECT_DIR / load_settings().dbt_target_path / "semantic_manifest.json"
 
 
 def _version(path: Path) -> float:
