@@ -20,7 +20,7 @@ import pytest
 
 from marketplace.devenv import ROOT
 
-pytestmark = pytest.mark.browser
+# Each test module here marks itself `browser` (a conftest's pytestmark marks nothing).
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 

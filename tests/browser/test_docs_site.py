@@ -18,7 +18,7 @@ import pytest
 from marketplace.devenv import BIN
 from tests.browser.conftest import free_port, serve
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 # A mart built from two sources (shop orders, payments) that the executive revenue dashboard uses.
 MART = "fct_payment_reconciliation"

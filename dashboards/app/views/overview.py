@@ -42,4 +42,4 @@ def render() -> None:
     money = ("Revenue", "Net revenue", "Cash collected")
     common.metric_row([(label, shown[label]) for label in money], HELP, per_row=3)
     common.metric_row([(label, value) for label, value in shown.items() if label not in money], HELP)
-    st.caption("Semantic manifest: " + str(common.semantic_manifest_path()))
+    st.caption(f"Metric definitions read from {common.semantic_manifest_path().name} in dbt's target folder.")
