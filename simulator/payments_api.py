@@ -20,6 +20,7 @@ share of requests, a burst of 503s, truncated or non-JSON pages.
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import sqlite3
 import threading
@@ -81,6 +82,15 @@ class PaymentsServer(ThreadingHTTPServer):
         self._list_requests = 0
         self._data_pages = 0
 
+    def authorized(self, header: str | None) -> bool:
+        """Whether an Authorization header carries this server's bearer token.
+
+        Compared in constant time (``hmac.compare_digest``), so how long a refusal takes
+        says nothing about how much of a guessed token was right.
+        """
+        expected = f"Bearer {self.token}".encode()
+        return hmac.compare_digest((header or "").encode(), expected)
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
@@ -119,7 +129,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlparse(self.path)
-        if self.headers.get("Authorization") != f"Bearer {self.server.token}":
+        if not self.server.authorized(self.headers.get("Authorization")):
             self.fail(url.path, HTTPStatus.UNAUTHORIZED, "authentication_error", "Invalid API key")
             return
         if url.path == "/v1/reports/totals":

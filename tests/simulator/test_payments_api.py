@@ -59,8 +59,28 @@ def test_api_filters_by_time(history, path, field):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer sk_wrong"}, {"Authorization": payments_api.LOCAL_TOKEN}],
-    ids=["no-token", "wrong-token", "not-bearer"],
+    [
+        {},
+        {"Authorization": "Bearer sk_wrong"},
+        {"Authorization": payments_api.LOCAL_TOKEN},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Basic x"},
+        {"Authorization": f"Basic {payments_api.LOCAL_TOKEN}"},
+        {"Authorization": f"Bearer {payments_api.LOCAL_TOKEN}x"},
+        {"Authorization": f"Bearer {payments_api.LOCAL_TOKEN[:-1]}"},
+    ],
+    ids=[
+        "no-token",
+        "wrong-token",
+        "not-bearer",
+        "bearer-alone",
+        "bearer-empty",
+        "basic",
+        "basic-with-the-token",
+        "token-with-a-suffix",
+        "token-prefix",
+    ],
 )
 def test_api_rejects_requests_without_the_token(history, headers):
     with payments_api.running(payments.store_path(history)) as server:
