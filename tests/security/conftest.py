@@ -1,3 +1,3 @@
-"""The simulated payments provider that the secret-leak tests load (defined with the simulator tests)."""
+"""The simulated payments provider that the secret-leak and loopback tests use (defined with the simulator tests)."""
 
-from tests.simulator.conftest import fresh, no_configured_payments_api  # noqa: F401
+from tests.simulator.conftest import fresh, history, no_configured_payments_api  # noqa: F401
