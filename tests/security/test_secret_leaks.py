@@ -1,11 +1,12 @@
 """Secrets are used, never written: a run with distinctive secret values leaves none of them behind.
 
-Each test gives a pipeline a secret nobody else could produce (``tok-SECRET-<uuid>``),
-runs the real command in a subprocess against a real server that requires it, then
-reads back every file the run wrote under its ``DATA_DIR`` (dlt's pipeline state,
-traces, schemas and load packages, the lake's Parquet and the state dlt keeps there,
-logs) and the command's own stdout and stderr. Compressed content is read decompressed:
-gzip files, Parquet cells, and the base64 + zlib blobs dlt stores its state in.
+Each test gives a command a secret nobody else could produce (``tok-SECRET-<uuid>``),
+runs it in a subprocess (against a real server that requires the secret, where there is
+one), then reads back every file the run wrote under its ``DATA_DIR`` (dlt's pipeline
+state, traces, schemas and load packages, the lake's Parquet and the state dlt keeps
+there, dbt's ``target/`` and logs) and the command's own stdout and stderr. Compressed
+content is read decompressed: gzip files, Parquet cells, and the base64 + zlib blobs
+dlt stores its state in.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from simulator import payments, payments_api
-from tests.conftest import cli, platform_env
+from tests.conftest import cli, dbt, platform_env
 
 pytestmark = pytest.mark.usefixtures("no_configured_payments_api")
 
@@ -125,3 +126,15 @@ def test_a_rejected_token_is_not_echoed(fresh):
     assert "rejected the token" in failed.stderr and "SOURCES__PAYMENTS__TOKEN" in failed.stderr
     assert secret not in failed.stdout + failed.stderr
     assert files_holding(data_dir, secret) == []
+
+
+def test_dbt_artifacts_hold_no_warehouse_password(tmp_path):
+    """`dbt parse` on the pg target: the profile's password is used, never written to target/ or logs."""
+    secret = f"tok-SECRET-{uuid.uuid4().hex}"
+    schema = f"schema_probe_{uuid.uuid4().hex[:8]}"
+    env = platform_env(tmp_path, DBT_TARGET="pg", PG_PASSWORD=secret, PG_SCHEMA=schema)
+    proc = dbt(env, "parse", "--target", "pg")
+    # The profile's other values do reach the artifacts (models are placed in its schema).
+    assert "target/manifest.json" in files_holding(tmp_path, schema)
+    assert files_holding(tmp_path, secret) == []
+    assert secret not in proc.stdout + proc.stderr
