@@ -89,6 +89,18 @@ def test_api_rejects_requests_without_the_token(history, headers):
     assert response.json()["error"]["type"] == "authentication_error"
 
 
+@pytest.mark.parametrize(
+    "limit",
+    ["0", str(payments_api.MAX_PAGE_SIZE + 1), "-1", "many"],
+    ids=["zero", "above-max", "negative", "not-a-number"],
+)
+def test_api_bounds_the_page_size(history, limit):
+    with payments_api.running(payments.store_path(history)) as server:
+        response = requests.get(f"{server.url}/v1/charges", params={"limit": limit}, headers=AUTH, timeout=10)
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
 def test_api_expires_old_cursors(history):
     faults = payments_api.Faults(cursor_ttl=0.2)
     with payments_api.running(payments.store_path(history), faults=faults) as server:
