@@ -49,7 +49,3 @@ def dateadd(datepart, interval, from_date_or_timestamp):
 
 def datediff(first_date, second_date, datepart):
     return f"date_diff('{datepart}', {first_date}, {second_date})"
-
-
-def date_spine(datepart, start_date, end_date):
-    return f"select cast(range as date) as date_{datepart} from range({start_date}, {end_date}, interval 1 {datepart})"
