@@ -1,4 +1,4 @@
-"""Malformed input (issue 13, scenario 6): damaged shop database files.
+"""Malformed input (issue 13, scenario 6): damaged shop database files, non-Parquet lake files.
 
 Each case loads a good shop, lets a day pass, damages the file, and runs
 ``marketplace ingest shop``: it must end in one line naming the file, land nothing in
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ingestion import duck
@@ -21,8 +22,10 @@ from ingestion.errors import PlatformError
 from ingestion.pipelines.shop import pipeline
 from ingestion.pipelines.shop.helpers import is_driver_panic
 from ingestion.pipelines.shop.settings import TABLES
+from processing.clickstream import duckdb_job
 from simulator import advance_sources, init_sources
 from tests.conftest import cli, platform_env, platform_settings
+from tests.processing.clickstream.conftest import Landing, event
 
 KEYS = {
     "region": "r_regionkey", "nation": "n_nationkey", "part": "p_partkey", "supplier": "s_suppkey",
@@ -160,3 +163,53 @@ def test_a_file_damaged_after_the_check_fails_in_one_error_and_lands_nothing(tmp
     place(db, day0.read_bytes())
     pipeline.run(settings, progress=None)
     assert_lake_holds_exactly(settings, day0)
+
+
+# A lake file that is not Parquet: the clickstream job reads its own audit (the bookmark)
+# and the partitions it deduplicates against.
+BROKEN_LAKE_FILE = {
+    "audit": ("processed/clickstream_audit", "move it out of the lake and run again"),
+    "partition": ("processed/clickstream/event_date=1998-03-02", "restore it from a backup of the lake"),
+}
+
+
+def lake_files(lake: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(lake)): p.read_bytes() for p in sorted(lake.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("kind", BROKEN_LAKE_FILE, ids=list(BROKEN_LAKE_FILE))
+def test_a_lake_file_that_is_not_parquet_is_named_and_nothing_is_written(tmp_path, kind):
+    landing = Landing(tmp_path / "lake")
+    first = [event("a", "1998-03-02T07:10:00.000Z"), event("b", "1998-03-02T07:20:00.000Z"), "not json"]
+    landing.drop("1998-03-02 08", first, name="a")
+    duckdb_job.run(str(landing.lake))
+    folder, remedy = BROKEN_LAKE_FILE[kind]
+    (broken,) = (landing.lake / folder).rglob("*.parquet")
+    good = broken.read_bytes()
+    broken.write_bytes(good[: len(good) // 2])
+    second = [event("c", "1998-03-02T08:30:00.000Z"), event("a", "1998-03-02T07:10:00.000Z")]
+    landing.drop("1998-03-02 09", second, name="b")
+    before = lake_files(landing.lake)
+
+    with pytest.raises(PlatformError) as caught:
+        duckdb_job.run(str(landing.lake))
+
+    message = str(caught.value)
+    assert message.startswith(f"the lake file {broken} is not a readable Parquet file ("), message
+    assert remedy in message and len(message.splitlines()) == 1, message
+    assert lake_files(landing.lake) == before, "the failed run wrote to the lake"
+
+    if kind == "audit":
+        broken.unlink()
+    else:
+        broken.write_bytes(good)
+    duckdb_job.run(str(landing.lake))
+    lake = landing.lake
+    events = duckdb.sql(f"select event_id from read_parquet('{lake}/processed/clickstream/**/*.parquet')").fetchall()
+    assert sorted(e[0] for e in events) == ["a", "b", "c"], "each valid event once"
+    delivered, processed, quarantined, duplicates = duckdb.sql(
+        "select sum(delivered), sum(processed), sum(quarantined), sum(duplicates) "
+        f"from read_parquet('{lake}/processed/clickstream_audit/**/*.parquet')"
+    ).fetchone()
+    assert delivered == len(first) + len(second) == processed + quarantined + duplicates
+    assert (processed, quarantined, duplicates) == (3, 1, 1)
