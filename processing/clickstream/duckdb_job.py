@@ -17,6 +17,7 @@ import gzip
 import logging
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -52,7 +53,15 @@ def processed_sources(con: duckdb.DuckDBPyConnection, lake_url: str) -> set[str]
     files = _parquet_files(contract.paths(lake_url)["audit"])
     if not files:
         return set()
-    remedy = "move it out of the lake and run again: the landing files it recorded are processed again, once"
+    quarantine = contract.paths(lake_url)["quarantine"]
+
+    def remedy(url: str) -> str:
+        batch = url.rstrip("/").split("/")[-2]  # <audit>/<batch>/part-00000.parquet
+        return (
+            f"move it and the batch's rejected lines ({quarantine}/{batch}) out of the lake and run again:"
+            " the landing files it recorded are processed again, once"
+        )
+
     rows = _read_lake_parquet(con, "select source_file from read_parquet(?)", files, remedy).fetchall()
     return {row[0] for row in rows}
 
@@ -237,7 +246,7 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, lake_url: str) -> list[str
             "cast(event_date as date) as event_date "
             "from read_parquet(?, hive_partitioning = true)",
             existing_files,
-            "restore it from a backup of the lake (S3 versioning): the job deduplicates against it",
+            lambda url: "restore it from a backup of the lake (S3 versioning): the job deduplicates against it",
         )
     else:
         con.execute(
@@ -375,9 +384,12 @@ def _copy(con: duckdb.DuckDBPyConnection, fs, query: str, folder: str) -> None:
 
 
 def _read_lake_parquet(
-    con: duckdb.DuckDBPyConnection, sql: str, files: list[str], remedy: str
+    con: duckdb.DuckDBPyConnection, sql: str, files: list[str], remedy: Callable[[str], str]
 ) -> duckdb.DuckDBPyConnection:
-    """Run ``sql`` over the lake's Parquet ``files``; one that is not Parquet is named in one line, with ``remedy``."""
+    """Run ``sql`` over the lake's Parquet ``files``; one that is not Parquet is named in one line.
+
+    ``remedy(url)`` says what to do about the file, which depends on what the job keeps in it.
+    """
     try:
         return con.execute(sql, [files])
     except duckdb.Error as exc:
@@ -389,7 +401,7 @@ def _read_lake_parquet(
             except (OSError, pa.ArrowException) as broken:
                 raise PlatformError(
                     f"the lake file {url} is not a readable Parquet file ({str(broken).strip().splitlines()[0]}):"
-                    f" {remedy}; nothing was written"
+                    f" {remedy(url)}; nothing was written"
                 ) from exc
         raise
 

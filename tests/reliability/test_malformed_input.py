@@ -168,7 +168,7 @@ def test_a_file_damaged_after_the_check_fails_in_one_error_and_lands_nothing(tmp
 # A lake file that is not Parquet: the clickstream job reads its own audit (the bookmark)
 # and the partitions it deduplicates against.
 BROKEN_LAKE_FILE = {
-    "audit": ("processed/clickstream_audit", "move it out of the lake and run again"),
+    "audit": ("processed/clickstream_audit", "move it and the batch's rejected lines ("),
     "partition": ("processed/clickstream/event_date=1998-03-02", "restore it from a backup of the lake"),
 }
 
@@ -199,8 +199,11 @@ def test_a_lake_file_that_is_not_parquet_is_named_and_nothing_is_written(tmp_pat
     assert remedy in message and len(message.splitlines()) == 1, message
     assert lake_files(landing.lake) == before, "the failed run wrote to the lake"
 
-    if kind == "audit":
+    if kind == "audit":  # as the message says: the file and its batch's rejected lines
+        batch = broken.parent.name
+        assert f"{landing.lake}/quarantine/clickstream/{batch})" in message, message
         broken.unlink()
+        shutil.rmtree(landing.lake / "quarantine" / "clickstream" / batch)
     else:
         broken.write_bytes(good)
     duckdb_job.run(str(landing.lake))
@@ -213,3 +216,5 @@ def test_a_lake_file_that_is_not_parquet_is_named_and_nothing_is_written(tmp_pat
     ).fetchone()
     assert delivered == len(first) + len(second) == processed + quarantined + duplicates
     assert (processed, quarantined, duplicates) == (3, 1, 1)
+    rejected = duckdb.sql(f"select count(*) from read_parquet('{lake}/quarantine/clickstream/**/*.parquet')").fetchone()
+    assert rejected == (quarantined,), "the quarantine zone holds each rejected line once"
