@@ -17,6 +17,7 @@ import gzip
 import logging
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ import duckdb
 import fsspec
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ingestion import duck
 from ingestion.errors import PlatformError
@@ -51,7 +53,16 @@ def processed_sources(con: duckdb.DuckDBPyConnection, lake_url: str) -> set[str]
     files = _parquet_files(contract.paths(lake_url)["audit"])
     if not files:
         return set()
-    rows = con.execute("select source_file from read_parquet(?)", [files]).fetchall()
+    quarantine = contract.paths(lake_url)["quarantine"]
+
+    def remedy(url: str) -> str:
+        batch = url.rstrip("/").split("/")[-2]  # <audit>/<batch>/part-00000.parquet
+        return (
+            f"move it and the batch's rejected lines ({quarantine}/{batch}) out of the lake and run again:"
+            " the landing files it recorded are processed again, once"
+        )
+
+    rows = _read_lake_parquet(con, "select source_file from read_parquet(?)", files, remedy).fetchall()
     return {row[0] for row in rows}
 
 
@@ -228,12 +239,14 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, lake_url: str) -> list[str
     existing_files = [f for day in touched for f in _parquet_files(f"{processed}/event_date={day}")]
     columns = ", ".join(contract.EVENT_COLUMNS)
     if existing_files:
-        con.execute(
+        _read_lake_parquet(
+            con,
             # distinct: a run that stopped while swapping files may have left a row twice.
             f"create temp table existing as select distinct {columns}, "
             "cast(event_date as date) as event_date "
             "from read_parquet(?, hive_partitioning = true)",
-            [existing_files],
+            existing_files,
+            lambda url: "restore it from a backup of the lake (S3 versioning): the job deduplicates against it",
         )
     else:
         con.execute(
@@ -368,6 +381,29 @@ def _copy(con: duckdb.DuckDBPyConnection, fs, query: str, folder: str) -> None:
     for other in fs.ls(local_folder, detail=False):
         if other.rstrip("/") != final and not other.rsplit("/", 1)[-1].startswith("."):
             fs.rm(other, recursive=True)
+
+
+def _read_lake_parquet(
+    con: duckdb.DuckDBPyConnection, sql: str, files: list[str], remedy: Callable[[str], str]
+) -> duckdb.DuckDBPyConnection:
+    """Run ``sql`` over the lake's Parquet ``files``; one that is not Parquet is named in one line.
+
+    ``remedy(url)`` says what to do about the file, which depends on what the job keeps in it.
+    """
+    try:
+        return con.execute(sql, [files])
+    except duckdb.Error as exc:
+        for url in files:
+            fs, path = fsspec.core.url_to_fs(url)
+            try:
+                with fs.open(path, "rb") as handle:
+                    pq.ParquetFile(handle)
+            except (OSError, pa.ArrowException) as broken:
+                raise PlatformError(
+                    f"the lake file {url} is not a readable Parquet file ({str(broken).strip().splitlines()[0]}):"
+                    f" {remedy(url)}; nothing was written"
+                ) from exc
+        raise
 
 
 def _parquet_files(url: str) -> list[str]:

@@ -113,7 +113,7 @@ def test_corrupt_shop_database_is_reported_and_nothing_lands(invoke, tmp_path):
     db = tmp_path / "data" / "sources" / "shop.db"
     db.parent.mkdir(parents=True)
     db.write_bytes(b"this is not a database" * 100)
-    assert "is not readable" in one_line_error(invoke("ingest", "shop"))
+    assert "is not an SQLite database" in one_line_error(invoke("ingest", "shop"))
     assert not (tmp_path / "data" / "lake").exists()
 
 

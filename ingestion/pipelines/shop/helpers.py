@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
 
 from ingestion.errors import PlatformError
-from ingestion.pipelines.shop.settings import CURSOR_COLUMN, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from ingestion.pipelines.shop.settings import (
+    CURSOR_COLUMN,
+    OPTIONAL_COLUMNS,
+    PAGE_CHECK_MAX_BYTES,
+    REQUIRED_COLUMNS,
+)
 from ingestion.settings import Settings
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_HEADER_BYTES = 100
 
 
 def check_shop_database(settings: Settings) -> dict[str, tuple[str, ...]]:
@@ -25,14 +34,7 @@ def check_shop_database(settings: Settings) -> dict[str, tuple[str, ...]]:
     where = redacted(url)
     scanner, target = parse_shop_url(url)
     if scanner == "sqlite":
-        path = Path(target)
-        if not path.exists():
-            raise PlatformError(f"no shop database at {path}: set SHOP_DB_URL (or run `marketplace simulate init`)")
-        try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-                con.execute("select count(*) from sqlite_master").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise PlatformError(f"the shop database {path} is not readable: {exc}") from exc
+        check_sqlite_file(Path(target))
     engine = sa.create_engine(url)
     try:
         inspector = sa.inspect(engine)
@@ -52,6 +54,67 @@ def check_shop_database(settings: Settings) -> dict[str, tuple[str, ...]]:
         if lacking:
             missing_optional[table] = lacking
     return missing_optional
+
+
+def check_sqlite_file(path: Path, every_page: bool | None = None) -> None:
+    """Fail in one line if ``path`` is missing, empty, not SQLite, cut short or damaged.
+
+    Up to ``PAGE_CHECK_MAX_BYTES`` SQLite's ``quick_check`` reads every page, so a file
+    damaged in the middle is named here, not in a driver panic part-way through the
+    extraction (measured in docs/reliability.md: 0.05 s at SF 0.01, 3-5 s at SF 1). A larger
+    file gets the header checks only, unless ``every_page`` says otherwise; damage the
+    extraction meets is then reported by ``pipeline.extract_and_load``.
+    """
+    if not path.exists():
+        raise PlatformError(f"no shop database at {path}: set SHOP_DB_URL (or run `marketplace simulate init`)")
+    size = path.stat().st_size
+    if size == 0:
+        raise damaged_sqlite(path, "it is empty, 0 bytes")
+    with path.open("rb") as file:
+        header = file.read(SQLITE_HEADER_BYTES)
+    if not header.startswith(SQLITE_MAGIC):
+        raise PlatformError(
+            f"the shop database {path} is not an SQLite database: point SHOP_DB_URL at the shop's database file;"
+            " nothing was loaded from it"
+        )
+    # A write-ahead log holds pages the main file does not have yet.
+    if len(header) == SQLITE_HEADER_BYTES and not path.with_name(f"{path.name}-wal").exists():
+        declared = _declared_size(header)
+        if declared and size < declared:
+            raise damaged_sqlite(path, f"cut short: {size:,} of its {declared:,} bytes")
+    if every_page is None:
+        every_page = size <= PAGE_CHECK_MAX_BYTES
+    check = "pragma quick_check" if every_page else "select 'ok' from sqlite_master limit 1"
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
+            problems = [row[0] for row in con.execute(check)] or ["ok"]
+    except sqlite3.DatabaseError as exc:
+        raise damaged_sqlite(path, str(exc)) from exc
+    if problems != ["ok"]:
+        first = next((line for line in problems[0].splitlines() if not line.startswith("***")), problems[0])
+        raise damaged_sqlite(path, f"{len(problems)} problem(s), first: {first.strip()}")
+
+
+def damaged_sqlite(path: Path, reason: str) -> PlatformError:
+    """The one line for a shop database that cannot be trusted: what, why, what to do."""
+    return PlatformError(
+        f"the shop database {path} is damaged ({reason}): restore it from a backup or re-create it"
+        " (`marketplace simulate init` for the sample shop); nothing was loaded from it"
+    )
+
+
+def _declared_size(header: bytes) -> int:
+    """The file size SQLite's header declares, or 0 where the header does not vouch for it.
+
+    Page size is at offset 16 (1 means 65536) and the page count at 28; the count is
+    valid only while the change counter (24) equals the version-valid-for number (92).
+    """
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if header[24:28] != header[92:96]:
+        return 0
+    return page_size * pages
 
 
 def _tables(inspector) -> set[str]:
@@ -104,3 +167,12 @@ def first_line(exc: BaseException) -> str:
     """The first line of an error (of the driver's error, for SQLAlchemy's), for one-line messages."""
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def is_driver_panic(exc: BaseException) -> bool:
+    """A Rust driver's panic (connectorx's ``pyo3_runtime.PanicException``).
+
+    It derives from BaseException, so neither dlt's step wrapping nor ``except Exception``
+    sees it.
+    """
+    return type(exc).__name__ == "PanicException" and not isinstance(exc, Exception)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -11,7 +12,15 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from ingestion.errors import PlatformError
 from ingestion.pipelines import destinations, lake
 from ingestion.pipelines.shop import shop_database
-from ingestion.pipelines.shop.helpers import check_lake_writable, check_shop_database, connection_url
+from ingestion.pipelines.shop.helpers import (
+    check_lake_writable,
+    check_shop_database,
+    check_sqlite_file,
+    connection_url,
+    first_line,
+    is_driver_panic,
+    parse_shop_url,
+)
 from ingestion.pipelines.shop.settings import PIPELINE_NAME
 from ingestion.settings import Settings
 
@@ -45,6 +54,21 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
         check_lake_writable(settings)  # before dlt creates its working folder
     pipeline = make_pipeline(settings, progress)
     started = time.monotonic()
+    info = extract_and_load(settings, pipeline, null_columns)
+    seconds = time.monotonic() - started
+    rows = lake.loaded_rows(pipeline)
+    total = sum(rows.values())
+    log.info("shop: %s rows in %.1fs (%s rows/s)", f"{total:,}", seconds, f"{total / max(seconds, 1e-9):,.0f}")
+    where = destinations.described(pipeline, settings)
+    return {"rows": rows, "seconds": seconds, "load_ids": list(info.loads_ids), "destination": where}
+
+
+def extract_and_load(settings: Settings, pipeline: dlt.Pipeline, null_columns: dict[str, tuple[str, ...]]):
+    """Finish an interrupted run's package, then load what changed; failures as one line.
+
+    A source that breaks during extraction (damaged after the up-front check passed)
+    leaves nothing behind: the load package is committed only after every table was read.
+    """
     try:
         if pipeline.has_pending_data:
             # dlt's run() would load the pending package and skip new data; do both.
@@ -53,11 +77,23 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
             pipeline.load().raise_on_failed_jobs()
         info = pipeline.run(make_source(settings, null_columns), loader_file_format=destinations.file_format(pipeline))
     except PipelineStepFailed as exc:
+        if exc.step == "extract":
+            _name_a_damaged_source(settings)
         raise PlatformError(f"shop pipeline failed at step {exc.step}: {lake.root_cause(exc)}") from exc
+    except BaseException as exc:
+        if not is_driver_panic(exc):
+            raise
+        _name_a_damaged_source(settings)
+        raise PlatformError(
+            f"shop pipeline failed at step extract: the database driver stopped ({first_line(exc)});"
+            " nothing of this run was loaded"
+        ) from exc
     info.raise_on_failed_jobs()
-    seconds = time.monotonic() - started
-    rows = lake.loaded_rows(pipeline)
-    total = sum(rows.values())
-    log.info("shop: %s rows in %.1fs (%s rows/s)", f"{total:,}", seconds, f"{total / max(seconds, 1e-9):,.0f}")
-    where = destinations.described(pipeline, settings)
-    return {"rows": rows, "seconds": seconds, "load_ids": list(info.loads_ids), "destination": where}
+    return info
+
+
+def _name_a_damaged_source(settings: Settings) -> None:
+    """After a failed extraction, say so in one line if the cause is a damaged SQLite file."""
+    scanner, target = parse_shop_url(connection_url(settings.shop_db_url))
+    if scanner == "sqlite":
+        check_sqlite_file(Path(target), every_page=True)  # a failed run pays for the full check
