@@ -109,6 +109,7 @@ lint: setup ## ruff, sqlfluff, and the architecture checks (import boundaries, s
 	$(RUN) ruff format --check .
 	$(RUN) pytest -q -p no:cacheprovider tests/test_architecture.py
 	$(RUN) sqlfluff lint models snapshots analyses data_tests macros
+	$(RUN) hadolint Dockerfile
 
 lint-fix: setup ## Fix what ruff and sqlfluff can fix (SQL style, Python format)
 	$(RUN) ruff format .

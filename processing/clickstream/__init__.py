@@ -32,8 +32,17 @@ def run(settings: Settings, engine: str = "auto") -> dict:
     """Process every landing file not processed yet; returns the batch's counts."""
     chosen = choose_engine(settings.lake_url, engine)
     if chosen == "spark":
-        from processing.clickstream import spark_local
-
+        try:
+            from processing.clickstream import spark_local
+        except ModuleNotFoundError as exc:
+            # The container image leaves pyspark out: its Spark engine is the Glue or EMR job.
+            if not (exc.name or "").startswith("pyspark"):
+                raise
+            raise PlatformError(
+                f"the Spark engine needs pyspark, which this installation lacks: process with --engine duckdb "
+                f"(batches up to {SPARK_THRESHOLD_BYTES // 1024**2} MB of gzip), or run the batch as the Glue "
+                "or EMR job (docs/deploying-to-aws.md)"
+            ) from exc
         return spark_local.run(settings)
     from processing.clickstream import duckdb_job
 
