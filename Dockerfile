@@ -5,7 +5,7 @@
 #   docker run --rm -e LAKE_URL=s3://bucket/prod -e SHOP_DB_URL=postgresql://... marketplace-jobs ingest shop
 #
 # DuckDB is the only processing engine inside: the Spark engine (pyspark and a Java
-# runtime, about 700 MB) runs as the Glue or EMR job instead, so pyspark is left out.
+# runtime; pyspark alone is 478 MB) runs as the Glue or EMR job instead, so it is left out.
 # Settings and secrets arrive as environment variables at run time; none are baked in.
 
 FROM python:3.11.14-slim-bookworm AS builder
