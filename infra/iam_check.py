@@ -38,6 +38,8 @@ RESOURCELESS_ACTIONS = {
 
 # An ARN whose resource part is a bare "*": arn:aws:s3:::*, arn:aws:kinesis:r:a:*.
 _EVERYTHING_ARN = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$")
+# ${AWS::Partition}, ${LakeBucketName}: a name, whose colons are not the ARN's.
+_SUBSTITUTION = re.compile(r"\$\{[^}]*\}")
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -116,7 +118,7 @@ def _statement_findings(statement: dict, trust: bool) -> Iterator[str]:
     broad = [
         text
         for text in (_text(resource) for resource in _as_list(statement.get("Resource", [])))
-        if text == "*" or (text and _EVERYTHING_ARN.match(text))
+        if text == "*" or (text and _EVERYTHING_ARN.match(_SUBSTITUTION.sub("x", text)))
     ]
     if broad and not all(action in RESOURCELESS_ACTIONS for action in actions):
         narrowable = sorted(str(action) for action in actions if action not in RESOURCELESS_ACTIONS)
