@@ -5,7 +5,8 @@ Kinesis streams, IAM roles and managed policies. It skips, with a warning and st
 CREATE_COMPLETE, the types in ``MOTO_SKIPS``: those are checked by cfn-lint and by the
 template assertions below, not by a deployment. glue.yaml (only Glue types, all skipped)
 and redshift-serverless.yaml (RedshiftServerless types, and it needs a VPC's subnets) are
-not deployed at all.
+not deployed at all. On the deployed lake the shop pipeline then runs with LAKE_URL
+taken from the lake stack's output.
 """
 
 from __future__ import annotations
@@ -365,3 +366,50 @@ def test_glue_job_role_writes_only_the_clickstream_outputs(deployed):
     paths = contract.paths(lake_url)
     expected = {paths[zone].replace("s3://", "arn:aws:s3:::") + "/*" for zone in ("processed", "quarantine", "audit")}
     assert writes == expected
+
+
+def test_shop_pipeline_lands_raw_parquet_in_the_deployed_lake(deployed, tmp_path):
+    """LAKE_URL from the lake stack's output: the shop pipeline on S3, every source row landed."""
+    import io
+    import sqlite3
+    from datetime import date
+
+    import pyarrow.parquet as pq
+
+    from ingestion.pipelines.shop import pipeline
+    from ingestion.settings import load_settings
+    from simulator import shop
+    from simulator.context import SimContext
+
+    aws, outputs = deployed
+    settings = load_settings(
+        {
+            "DATA_DIR": str(tmp_path),
+            "SF": "0.01",
+            "LAKE_URL": outputs["lake"]["LakeUrl"],
+            "AWS_ENDPOINT_URL": aws["endpoint_url"],
+            "AWS_ACCESS_KEY_ID": aws["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": aws["aws_secret_access_key"],
+            "AWS_REGION": REGION,
+        }
+    )
+    shop.init(SimContext(settings), date(1998, 1, 3))
+    result = pipeline.run(settings, progress=None)
+    assert result["destination"] == f"s3://{LAKE_BUCKET}/{PREFIX}/raw/shop"
+
+    with sqlite3.connect(settings.shop_db_url.removeprefix("sqlite:///")) as shop_db:
+        count = "select count(*) from {}"
+        source_rows = {table: shop_db.execute(count.format(table)).fetchone()[0] for table in result["rows"]}
+    s3 = boto3.client("s3", **aws)
+    landed = {}
+    for table in result["rows"]:
+        listing = s3.list_objects_v2(Bucket=LAKE_BUCKET, Prefix=f"{PREFIX}/raw/shop/{table}/")["Contents"]
+        keys = [item["Key"] for item in listing if item["Key"].endswith(".parquet")]
+        landed[table] = sum(
+            pq.read_table(io.BytesIO(s3.get_object(Bucket=LAKE_BUCKET, Key=key)["Body"].read())).num_rows
+            for key in keys
+        )
+    assert landed == source_rows == result["rows"]
+    assert min(landed.values()) > 0
+    # The pipeline asks for no encryption: the bucket's default from the template applies.
+    assert s3.head_object(Bucket=LAKE_BUCKET, Key=keys[0])["ServerSideEncryption"] == "aws:kms"
