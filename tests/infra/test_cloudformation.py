@@ -5,14 +5,15 @@ Kinesis streams, IAM roles and managed policies. It skips, with a warning and st
 CREATE_COMPLETE, the types in ``MOTO_SKIPS``: those are checked by cfn-lint and by the
 template assertions below, not by a deployment. glue.yaml (only Glue types, all skipped)
 and redshift-serverless.yaml (RedshiftServerless types, and it needs a VPC's subnets) are
-not deployed at all. On the deployed lake the shop pipeline then runs with LAKE_URL
-taken from the lake stack's output.
+not deployed at all. On the deployed resources the shop pipeline then runs with LAKE_URL
+taken from the lake stack's output, and the Kinesis consumer reads the stack's stream.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -413,3 +414,61 @@ def test_shop_pipeline_lands_raw_parquet_in_the_deployed_lake(deployed, tmp_path
     assert min(landed.values()) > 0
     # The pipeline asks for no encryption: the bucket's default from the template applies.
     assert s3.head_object(Bucket=LAKE_BUCKET, Key=keys[0])["ServerSideEncryption"] == "aws:kms"
+
+
+def test_clickstream_consumer_lands_the_deployed_stream_in_the_deployed_lake(deployed, tmp_path, monkeypatch):
+    """CLICKSTREAM_DELIVERY=kinesis on the stack's stream: every put record lands once,
+    as gzip JSON lines in the YYYY/MM/DD/HH/ layout the processing job reads."""
+    import gzip
+    from collections import Counter
+
+    from ingestion.pipelines.clickstream import pipeline
+    from ingestion.settings import load_settings
+    from processing.clickstream import contract
+
+    aws, outputs = deployed
+    env = {
+        "AWS_ENDPOINT_URL": aws["endpoint_url"],
+        "AWS_ACCESS_KEY_ID": aws["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": aws["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
+    for key, value in env.items():  # boto3 and s3fs read the credentials from the environment
+        monkeypatch.setenv(key, value)
+    stream = outputs["streaming"]["ClickstreamStreamName"]
+    settings = load_settings(
+        {
+            **env,
+            "DATA_DIR": str(tmp_path),
+            "LAKE_URL": outputs["lake"]["LakeUrl"],
+            "CLICKSTREAM_DELIVERY": "kinesis",
+            "CLICKSTREAM_STREAM": stream,
+        }
+    )
+    kinesis = boto3.client("kinesis", **aws)
+    events = [json.dumps({"event_id": f"e{number}", "session_id": f"s{number % 7}"}) for number in range(50)]
+    for event in events:
+        kinesis.put_record(StreamName=stream, Data=event.encode(), PartitionKey=json.loads(event)["session_id"])
+
+    result = pipeline.run(settings, batch_records=20)
+    assert result["rows"] == {"events": len(events)}
+
+    s3 = boto3.client("s3", **aws)
+    landing = contract.paths(settings.lake_url)["landing"].removeprefix(f"s3://{LAKE_BUCKET}/")
+    keys = [
+        item["Key"]
+        for item in s3.list_objects_v2(Bucket=LAKE_BUCKET, Prefix=f"{landing}/")["Contents"]
+        if "/_checkpoints/" not in item["Key"]
+    ]
+    relative = [key.removeprefix(f"{landing}/") for key in keys]
+    # The contract's YYYY/MM/DD/HH/<name>.gz (its glob's '*' would also match across folders).
+    assert relative and all(re.fullmatch(r"\d{4}/\d{2}/\d{2}/\d{2}/[^/]+\.gz", path) for path in relative), relative
+    assert all(contract.relative_source(key) == path for key, path in zip(keys, relative, strict=True))
+    lines = Counter(
+        line
+        for key in keys
+        for line in gzip.decompress(s3.get_object(Bucket=LAKE_BUCKET, Key=key)["Body"].read()).decode().splitlines()
+    )
+    assert lines == Counter(events)
+    assert pipeline.run(settings)["rows"] == {"events": 0}
