@@ -3,9 +3,9 @@
 moto 5.2's CloudFormation creates S3 buckets (applying only their encryption and tags),
 Kinesis streams, IAM roles and managed policies. It skips, with a warning and still
 CREATE_COMPLETE, the types in ``MOTO_SKIPS``: those are checked by cfn-lint and by the
-template assertions below, not by a deployment. glue.yaml (only Glue types, all skipped)
-and redshift-serverless.yaml (RedshiftServerless types, and it needs a VPC's subnets) are
-not deployed at all. On the deployed resources the shop pipeline then runs with LAKE_URL
+template assertions below, not by a deployment. glue.yaml (only Glue types, all skipped),
+redshift-serverless.yaml and mwaa.yaml (types moto lacks, and they need a VPC's subnets)
+are not deployed at all. On the deployed resources the shop pipeline then runs with LAKE_URL
 taken from the lake stack's output, and the Kinesis consumer reads the stack's stream.
 """
 
@@ -52,7 +52,11 @@ STACKS = {
 }
 # moto warns once per skipped resource; MOTO_SKIPS and the test on created resources say it.
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse .* not supported by moto:UserWarning")
-NOT_DEPLOYED = {"glue.yaml": "only AWS::Glue types, which moto ignores", "redshift-serverless.yaml": "no moto support"}
+NOT_DEPLOYED = {
+    "glue.yaml": "only AWS::Glue types, which moto ignores",
+    "redshift-serverless.yaml": "no moto support for AWS::RedshiftServerless, and it needs a VPC's subnets",
+    "mwaa.yaml": "no moto support for AWS::MWAA::Environment, and it needs a VPC's subnets",
+}
 
 
 def templates() -> list[Path]:
