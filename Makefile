@@ -104,12 +104,14 @@ dev-build: setup ## Build and test only what you changed since the last producti
 screenshots: setup browser ## Refresh docs/img/ from the browser tests (they build their own SF 0.01 platform)
 	$(RUN) pytest -q -p no:cacheprovider tests/browser --screenshots-dir docs/img
 
-lint: setup ## ruff, sqlfluff, and the architecture checks (import boundaries, settings read in one place)
+lint: setup ## ruff, sqlfluff, hadolint, cfn-lint and IAM breadth on infra/, and the architecture checks (import boundaries, settings read in one place)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) pytest -q -p no:cacheprovider tests/test_architecture.py
 	$(RUN) sqlfluff lint models snapshots analyses data_tests macros
 	$(RUN) hadolint Dockerfile
+	$(RUN) cfn-lint infra/cloudformation/*.yaml
+	$(RUN) python -m infra.iam_check infra/cloudformation/*.yaml
 
 lint-fix: setup ## Fix what ruff and sqlfluff can fix (SQL style, Python format)
 	$(RUN) ruff format .
