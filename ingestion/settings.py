@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,6 +217,18 @@ VARIABLES: tuple[Variable, ...] = (
 
 _BY_NAME = {v.name: v for v in VARIABLES}
 
+# Values that reach SQL text. Identifiers: the schemas, databases and catalogs dbt and the
+# loaders name in SQL (read by dbt, but checked here when a command starts). Literals:
+# folders and URLs put between quotes in read_parquet('...'), ATTACH '...', COPY ... TO '...'.
+SQL_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SQL_IDENTIFIER_VARIABLES = (
+    "SHOP_RAW_SCHEMA", "PAYMENTS_RAW_SCHEMA", "PARTNERS_RAW_SCHEMA", "PARTNERS_QUARANTINE_SCHEMA",
+    "CLICKSTREAM_SCHEMA", "PG_DBNAME", "PG_SCHEMA", "REDSHIFT_DBNAME", "REDSHIFT_SCHEMA",
+    "ATHENA_SCHEMA", "ATHENA_CATALOG", "SPARK_SCHEMA",
+)  # fmt: skip
+SQL_LITERAL_VARIABLES = ("DATA_DIR", "LAKE_URL", "SHOP_DB_URL", "TPCH_CACHE_DIR")
+_UNSAFE_IN_LITERAL = re.compile(r"['\"\\;\x00-\x1f\x7f]")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -298,6 +311,30 @@ def validate_target(target: str) -> str:
     return target
 
 
+def sql_identifier(name: str, value: str) -> str:
+    """``value`` if it can be named in SQL as it is, else a PlatformError naming ``name``."""
+    if not SQL_IDENTIFIER.fullmatch(value):
+        raise PlatformError(
+            f"{name}={value!r} is not accepted: a name that reaches SQL must match "
+            f"^{SQL_IDENTIFIER.pattern}$ (letters, digits, underscores; not a digit first)"
+        )
+    return value
+
+
+def sql_literal(name: str, value: str, shown: str | None = None) -> str:
+    """``value`` if it can stand between quotes in SQL, else a PlatformError naming ``name``.
+
+    ``shown`` replaces the value in the message (a URL with its password redacted).
+    """
+    if _UNSAFE_IN_LITERAL.search(value):
+        shown = repr(value) if shown is None else shown
+        raise PlatformError(
+            f"{name}={shown} is not accepted: a path or URL that reaches SQL "
+            "must not hold a quote, backslash, semicolon or control character (percent-encode them in a URL)"
+        )
+    return value
+
+
 class _Reader:
     """Typed reads of one environment, each failure naming the variable and what it accepts.
 
@@ -347,8 +384,26 @@ class _Reader:
         return value
 
 
+def _check_sql_inputs(read: _Reader) -> None:
+    """Refuse, before any SQL runs, a setting that would change the SQL it is put into."""
+    for name in SQL_IDENTIFIER_VARIABLES:
+        value = read.text(name)
+        if value:  # unset: the target that needs it says so
+            sql_identifier(name, value)
+    for name in SQL_LITERAL_VARIABLES:
+        value = read.text(name)
+        shown = repr(_redacted(value)) if name == "SHOP_DB_URL" else None
+        sql_literal(name, value, shown)
+
+
+def _redacted(url: str) -> str:
+    """The URL with anything between ``://`` and ``@`` hidden (it may hold a password)."""
+    return re.sub(r"(://)[^/@]*@", r"\1***@", url)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     read = _Reader(os.environ if env is None else env)
+    _check_sql_inputs(read)
     data_dir = Path(read.text("DATA_DIR")).absolute()
     lake_url = read.text("LAKE_URL", str(data_dir / "lake"))
     if "://" not in lake_url:

@@ -9,10 +9,11 @@
     Example: `{{ rows_in_lookback_window('events', 'session_date', as='events_in_window') }}`.
 -#}
 {% macro rows_in_lookback_window(rows_cte, date_column, as) %}
+{%- set lookback_days = integer_var('clickstream_lookback_days', 0, 365) -%}
 {%- if is_incremental() %}
 {{ as }}_start as (
     select
-        {{ dbt.dateadd('day', '-1 - ' ~ var('clickstream_lookback_days'), 'max(' ~ date_column ~ ')') }}
+        {{ dbt.dateadd('day', '-1 - ' ~ lookback_days, 'max(' ~ date_column ~ ')') }}
             as rebuild_from
     from {{ this }}
 ),

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ingestion.errors import PlatformError
-from ingestion.settings import load_settings
+from ingestion.settings import load_settings, sql_identifier
 
 
 @click.group()
@@ -86,6 +86,9 @@ def export(
     from marketplace.bi import parsed_manifest
 
     settings = load_settings()
+    sql_identifier("--schema", schema)  # both are written into the BI tools' SQL
+    if database is not None:
+        sql_identifier("--database", database)
     kind = warehouse or (settings.dbt_target if settings.dbt_target in ("redshift", "athena") else "redshift")
     if account_id is not None and not (len(account_id) == 12 and account_id.isdigit()):
         raise PlatformError(f"--account-id {account_id!r} is not an AWS account id (12 digits)")

@@ -1,3 +1,5 @@
+{%- set lookback_days = integer_var('clickstream_lookback_days', 0, 365) -%}
+
 {{
     config(
         materialized='incremental',
@@ -18,7 +20,7 @@ events as (
 -- one day more so that a visit crossing midnight into the window keeps its true start.
 window_start as (
     select
-        {{ dbt.dateadd('day', '-1 * ' ~ var('clickstream_lookback_days'), 'max(event_date)') }}
+        {{ dbt.dateadd('day', '-1 * ' ~ lookback_days, 'max(event_date)') }}
             as rebuild_from
     from {{ this }}
 ),

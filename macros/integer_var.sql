@@ -1,0 +1,16 @@
+{#-
+    The dbt variable `name` as an integer from `low` to `high`, or a compiler error naming
+    it: a var() that is put into SQL text must not carry SQL of its own.
+
+    Example: `{{ integer_var('clickstream_lookback_days', 0, 365) }}`.
+-#}
+{% macro integer_var(name, low, high) %}
+{%- set text = var(name) | string | trim -%}
+{%- if not modules.re.fullmatch('[0-9]+', text) or not (low <= text | int <= high) -%}
+    {{ exceptions.raise_compiler_error(
+        "var " ~ name ~ "=" ~ (text | tojson) ~ " is not accepted: choose an integer from "
+        ~ low ~ " to " ~ high
+    ) }}
+{%- endif -%}
+{{ return(text | int) }}
+{%- endmacro %}
