@@ -8,8 +8,8 @@
 {%- set text = var(name) | string | trim -%}
 {%- if not modules.re.fullmatch('[0-9]+', text) or not (low <= text | int <= high) -%}
     {{ exceptions.raise_compiler_error(
-        "var " ~ name ~ "=" ~ (text | tojson) ~ " is not accepted: choose an integer from "
-        ~ low ~ " to " ~ high
+        "var " ~ name ~ " is not accepted: choose an integer from " ~ low ~ " to " ~ high
+        ~ " (got: " ~ text ~ ")"
     ) }}
 {%- endif -%}
 {{ return(text | int) }}
