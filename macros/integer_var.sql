@@ -6,7 +6,8 @@
 -#}
 {% macro integer_var(name, low, high) %}
 {%- set text = var(name) | string | trim -%}
-{%- if not modules.re.fullmatch('[0-9]+', text) or not (low <= text | int <= high) -%}
+{#- An integer's text reads back the same: `1; drop table x` | int is 0, not `1; drop table x`. -#}
+{%- if (text | int | string) != text or not (low <= text | int <= high) -%}
     {{ exceptions.raise_compiler_error(
         "var " ~ name ~ " is not accepted: choose an integer from " ~ low ~ " to " ~ high
         ~ " (got: " ~ text ~ ")"
