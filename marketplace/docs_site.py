@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import functools
 import subprocess
+import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -67,11 +68,20 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-response (a closed tab, a reload) is not worth a traceback."""
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 def bind(directory: Path, port: int) -> ThreadingHTTPServer:
     """The server on 127.0.0.1:port, or the one-line port error if something took the port meanwhile."""
     handler = functools.partial(QuietHandler, directory=str(directory))
     try:
-        return ThreadingHTTPServer((HOST, port), handler)
+        return QuietServer((HOST, port), handler)
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise

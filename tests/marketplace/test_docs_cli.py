@@ -97,3 +97,32 @@ def test_the_port_of_a_site_just_stopped_is_free_again(tmp_path):
     thread.join()
     require_free_port(port, "DOCS_PORT", "docs site")
     bind(tmp_path, port).server_close()
+
+
+def test_a_client_hanging_up_mid_response_prints_no_traceback(tmp_path, capfd):
+    """A browser that closes a tab or reloads while a large file is sent (the manifest is
+    megabytes) resets the connection; the server carries on without a traceback, and
+    still reports errors of any other kind."""
+    (tmp_path / "manifest.json").write_bytes(b"x" * 20_000_000)
+    server = bind(tmp_path, free_port())
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.sendall(b"GET /manifest.json HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            client.recv(1024)
+            # a reset rather than a polite close: what a cancelled browser request looks like
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest.json", timeout=30) as response:
+            assert len(response.read()) == 20_000_000  # still serving
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert "Traceback" not in capfd.readouterr().err
+    try:
+        raise ValueError("a real fault")
+    except ValueError:
+        server.handle_error(None, ("127.0.0.1", 0))
+    assert "ValueError: a real fault" in capfd.readouterr().err
