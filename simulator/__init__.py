@@ -27,7 +27,9 @@ def init_sources(settings: Settings, cutoff: date | None = None, only: Sequence[
     switched off, and ``advance`` leaves them alone.
     """
     from simulator import shop
+    from simulator.footprint import require_disk_space
 
+    require_disk_space(settings)
     ctx = SimContext(settings)
     shop.init(ctx, cutoff or shop.DEFAULT_CUTOFF)
     for sim in registry.others():
