@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -183,9 +184,10 @@ def _no_writer(live: Path) -> Iterator[None]:
     try:
         con = duckdb.connect(str(live), read_only=True)
     except duckdb.IOException as exc:
+        holder = re.search(r"held in (.*?\(PID \d+\))", str(exc))
         raise PlatformError(
-            f"the warehouse {live} is open for writing by another process ({str(exc).split(': ', 1)[-1][:200]}); "
-            "publish when it has finished; nothing was published"
+            f"the warehouse {live} is open for writing by another process "
+            f"({holder[1] if holder else str(exc)[:200]}): publish when it has finished; nothing was published"
         ) from None
     try:
         yield
@@ -285,7 +287,7 @@ def _pg_connect(settings: Settings):
         return psycopg2.connect(postgres_url(settings), connect_timeout=5)
     except psycopg2.OperationalError as exc:
         raise PlatformError(
-            f"cannot reach PostgreSQL at {settings.pg_host}:{settings.pg_port} ({str(exc).strip()[:200]}): "
+            f"cannot reach PostgreSQL at {settings.pg_host}:{settings.pg_port} ({' '.join(str(exc).split())[:200]}): "
             "start it with `make pg-up` or set PG_HOST/PG_PORT"
         ) from None
 
@@ -380,6 +382,7 @@ def _swap_schemas(settings: Settings, schemas: Sequence[str]) -> list[str]:
 
 def publish_postgres(settings: Settings, project_dir: Path, fail_fast: bool = False) -> Outcome:
     started = time.monotonic()
+    _pg_connect(settings).close()  # unreachable: say so before dbt parses for seconds
     target_path = staging_dir(settings) / "pg-target"
     vars_ = ["--vars", json.dumps({"publish_schema_suffix": STAGING_SUFFIX})]
     if _dbt("parse", "pg", project_dir, target_path, settings, vars_) != 0:
