@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ingestion.errors import PlatformError
@@ -13,14 +11,7 @@ from marketplace.devenv import ROOT
 
 @click.command(name="publish")
 @click.option("--fail-fast", is_flag=True, help="Stop the staging build at its first failure (reports fewer failures).")
-@click.option(
-    "--project-dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=ROOT,
-    show_default=False,
-    help="The dbt project to build (default: this repository).",
-)
-def publish(fail_fast: bool, project_dir: Path) -> None:
+def publish(fail_fast: bool) -> None:
     """Write, audit, publish: dbt build into staging, every test there, then swap it live.
 
     On DBT_TARGET dev or ci the staging area is a copy of the warehouse,
@@ -42,7 +33,7 @@ def publish(fail_fast: bool, project_dir: Path) -> None:
     from marketplace import publish as wap
 
     settings = load_settings()
-    outcome = wap.publish(settings, project_dir, fail_fast)
+    outcome = wap.publish(settings, ROOT, fail_fast)
     if not outcome.published:
         for failure in outcome.failures:
             click.echo(failure.line(outcome.staging), err=True)
@@ -51,10 +42,11 @@ def publish(fail_fast: bool, project_dir: Path) -> None:
             f"publish stopped: {len(outcome.failures)} node(s) failed in staging ({tests} test(s)); "
             f"nothing was published, the live warehouse ({outcome.live}) is untouched"
         )
+    took = f"{outcome.seconds:.1f} s, of which dbt build {outcome.build_seconds:.1f} s"
     if outcome.engine == "duckdb":
-        click.echo(f"published: {outcome.live} is now the build tested in staging ({outcome.seconds:.1f} s)")
+        click.echo(f"published: {outcome.live} is now the build tested in staging ({took})")
     else:
         click.echo(
             f"published: schemas {outcome.staging} renamed into place in {outcome.live} "
-            f"({len(outcome.swapped)} replaced; {outcome.seconds:.1f} s)"
+            f"({len(outcome.swapped)} replaced; {took})"
         )

@@ -56,11 +56,39 @@ def _newest_orders_file(data_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def duck(built_platform, tmp_path_factory) -> dict[str, str]:
-    env = _copy_platform(built_platform, tmp_path_factory.mktemp("wap-duckdb") / "data")
+def platform(built_platform, tmp_path_factory) -> dict:
+    """Yesterday's marts, then one more simulated day loaded, in one copy of the built platform.
+
+    DuckDB's are the built warehouse; PostgreSQL's (when it is installed) are loaded and
+    published into a throwaway cluster first. Both engines share the sources and the day.
+    """
+    env = _copy_platform(built_platform, tmp_path_factory.mktemp("wap") / "data")
+    found = {"duckdb": env, "pg": None, "pg_url": None, "no_pg": ""}
+    base = None
+    try:
+        postgres._binary("initdb")
+    except PlatformError as exc:
+        found["no_pg"] = str(exc)
+    else:
+        base = Path(tempfile.mkdtemp(prefix="wap-pg-"))  # not pytest's 0700 tmp: the server runs as postgres
+        server = postgres.start(base)
+        found["pg_url"] = postgres.create_database(server, "wap")
+        found["pg"] = {**env, "DBT_TARGET": "pg", "PG_PORT": str(server.port), "PG_DBNAME": "wap"}
+        cli(found["pg"], "ingest", "all")
+        cli(found["pg"], "process", "all")
+        assert "published:" in cli(found["pg"], "publish").stdout  # the first publish: nothing live yet
     cli(env, "simulate", "advance", "--days", "1")
     cli(env, "ingest", "shop")
-    return env
+    if found["pg"]:
+        cli(found["pg"], "ingest", "shop")
+    yield found
+    if base:
+        postgres.stop(base, remove=True)
+
+
+@pytest.fixture
+def duck(platform) -> dict[str, str]:
+    return platform["duckdb"]
 
 
 def test_duckdb_failing_test_leaves_the_live_warehouse_byte_identical(duck):
@@ -80,7 +108,7 @@ def test_duckdb_failing_test_leaves_the_live_warehouse_byte_identical(duck):
     tampered.replace(orders)
     before = _sha256(live)
     try:
-        proc = cli(duck, "publish", check=False)
+        proc = cli(duck, "publish", "--fail-fast", check=False)
     finally:
         orders.write_bytes(good)
 
@@ -130,49 +158,23 @@ def test_duckdb_passing_publish_swaps_the_new_day_in(duck):
 # -- PostgreSQL -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def pg_server():
-    try:
-        postgres._binary("initdb")
-    except PlatformError as exc:
-        pytest.skip(str(exc))
-    base = Path(tempfile.mkdtemp(prefix="wap-pg-"))  # not pytest's 0700 tmp: the server runs as postgres
-    server = postgres.start(base)
-    yield server
-    postgres.stop(base, remove=True)
+@pytest.fixture
+def pg(platform) -> dict:
+    if platform["pg"] is None:
+        pytest.skip(f"no PostgreSQL server to start: {platform['no_pg']}")
+    return {"env": platform["pg"], "url": platform["pg_url"]}
 
 
-@pytest.fixture(scope="module")
-def pg(pg_server, built_platform, tmp_path_factory) -> dict[str, str]:
-    """Yesterday's marts published into PostgreSQL, then one more day loaded into raw_shop."""
-    postgres.create_database(pg_server, "wap")
-    env = _copy_platform(
-        built_platform,
-        tmp_path_factory.mktemp("wap-pg") / "data",
-        DBT_TARGET="pg",
-        PG_PORT=str(pg_server.port),
-        PG_DBNAME="wap",
-    )
-    cli(env, "ingest", "all")
-    cli(env, "process", "all")
-    first = cli(env, "publish")
-    assert "published:" in first.stdout
-    cli(env, "simulate", "advance", "--days", "1")
-    cli(env, "ingest", "shop")
-    env["PG_URL"] = pg_server.database_url("wap")
-    return env
-
-
-def _pg(env: dict[str, str], query: str, *args) -> list[tuple]:
-    with psycopg2.connect(env["PG_URL"]) as con, con.cursor() as cur:
+def _pg(pg: dict, query: str, *args) -> list[tuple]:
+    with psycopg2.connect(pg["url"]) as con, con.cursor() as cur:
         cur.execute(query, args)
         return cur.fetchall() if cur.description else []
 
 
-def _live_marts(env: dict[str, str]) -> dict[str, tuple]:
+def _live_marts(pg: dict) -> dict[str, tuple]:
     """Each table of the live schemas: its identity (oid) and a hash of its rows in a fixed order."""
     tables = _pg(
-        env,
+        pg,
         "select c.oid, n.nspname, c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
         "where n.nspname like 'analytics%%' and n.nspname not like '%%\\_\\_staging' and c.relkind = 'r'",
     )
@@ -181,12 +183,13 @@ def _live_marts(env: dict[str, str]) -> dict[str, tuple]:
         rows = sql.SQL("select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {} as t").format(
             sql.Identifier(schema, table)
         )
-        with psycopg2.connect(env["PG_URL"]) as con, con.cursor() as cur:
+        with psycopg2.connect(pg["url"]) as con, con.cursor() as cur:
             cur.execute(rows)
             marts[f"{schema}.{table}"] = (oid, cur.fetchone()[0])
     return marts
 
 
+@pytest.mark.postgres
 def test_postgres_failing_test_leaves_the_live_schemas_untouched(pg):
     bad_customer = _pg(pg, "select max(c_custkey) + 1000 from raw_shop.customer")[0][0]
     newest = "(select max(_dlt_load_id) from raw_shop.orders)"
@@ -197,7 +200,7 @@ def test_postgres_failing_test_leaves_the_live_schemas_untouched(pg):
     assert "analytics.fct_orders" in before
     _pg(pg, "update raw_shop.orders set o_custkey = %s where o_orderkey = %s", bad_customer, order)
     try:
-        proc = cli(pg, "publish", "--fail-fast", check=False)
+        proc = cli(pg["env"], "publish", "--fail-fast", check=False)
     finally:
         _pg(pg, "update raw_shop.orders set o_custkey = %s where o_orderkey = %s", customer, order)
 
@@ -215,9 +218,10 @@ def test_postgres_failing_test_leaves_the_live_schemas_untouched(pg):
     assert any(bad_customer in row for row in stored_rows)
 
 
+@pytest.mark.postgres
 def test_postgres_passing_publish_swaps_the_schemas(pg):
     yesterday = _pg(pg, "select count(*) from analytics.fct_orders")[0][0]
-    proc = cli(pg, "publish")
+    proc = cli(pg["env"], "publish")
     assert "published:" in proc.stdout
     today = _pg(pg, "select count(*) from analytics.fct_orders")[0][0]
     in_source = _pg(pg, "select count(distinct o_orderkey) from raw_shop.orders")[0][0]
