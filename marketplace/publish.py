@@ -66,7 +66,7 @@ class Failure:
     message: str = ""
 
     def line(self, where: str) -> str:
-        if self.resource_type == "test" and self.relation:
+        if self.resource_type == "test" and self.status == "fail" and self.relation:
             rows = "row" if self.failures == 1 else "rows"
             return f"{self.status.upper()} {self.name}: {self.failures} failing {rows} in {self.relation} ({where})"
         text = " ".join(self.message.split())[:300]
@@ -85,6 +85,11 @@ class Outcome:
     swapped: list[str] = field(default_factory=list)  # PostgreSQL: the live schemas replaced
     build_seconds: float = 0.0
     seconds: float = 0.0
+
+    @property
+    def audit_place(self) -> str:
+        """Where a failing test's audit table is: the staging file, or the database (its name has the schema)."""
+        return self.staging if self.engine == "duckdb" else self.live
 
 
 def publish(settings: Settings, project_dir: Path, fail_fast: bool = False) -> Outcome:

@@ -36,7 +36,7 @@ def publish(fail_fast: bool) -> None:
     outcome = wap.publish(settings, ROOT, fail_fast)
     if not outcome.published:
         for failure in outcome.failures:
-            click.echo(failure.line(outcome.staging), err=True)
+            click.echo(failure.line(outcome.audit_place), err=True)
         tests = sum(1 for f in outcome.failures if f.resource_type == "test")
         raise PlatformError(
             f"publish stopped: {len(outcome.failures)} node(s) failed in staging ({tests} test(s)); "
