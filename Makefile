@@ -24,7 +24,7 @@ RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
 CLI := $(RUN) marketplace
 
-.PHONY: help setup browser demo sources advance ingest process build save-state run freshness docs dashboard metrics bi dev-build screenshots test lint lint-fix fmt bench pg-up pg-down clean
+.PHONY: help setup browser demo sources advance ingest process build save-state run freshness docs dashboard metrics bi dev-build publish screenshots test lint lint-fix fmt bench pg-up pg-down clean
 
 help: ## List the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -100,6 +100,9 @@ metrics: setup ## Validate the semantic layer and print an example MetricFlow qu
 
 dev-build: setup ## Build and test only what you changed since the last production build, in a sandbox
 	$(CLI) dev-build
+
+publish: setup ## Write-audit-publish: dbt build and every test in staging, swapped live only if all pass
+	$(CLI) publish
 
 screenshots: setup browser ## Refresh docs/img/ from the browser tests (they build their own SF 0.01 platform)
 	$(RUN) pytest -q -p no:cacheprovider tests/browser --screenshots-dir docs/img

@@ -65,6 +65,7 @@ def _register() -> None:
         metrics,
         pg,
         process,
+        publish,
         report,
         serve,
         settings,
@@ -85,6 +86,7 @@ def _register() -> None:
         bi.bi,
         metrics.metrics,
         dev_build.dev_build,
+        publish.publish,
     ):
         main.add_command(group)
 
