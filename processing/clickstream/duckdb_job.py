@@ -99,7 +99,7 @@ def run(
 ) -> dict:
     started = time.perf_counter()
     settings = settings or load_settings()
-    con = duck.connect(settings=settings, config={"threads": threads})
+    con = connect(settings, threads)
     try:
         with duck.out_of_memory(settings):
             done = processed_sources(con, lake_url)
@@ -126,6 +126,11 @@ def run(
             return summary
     finally:
         con.close()
+
+
+def connect(settings: Settings, threads: int = 2) -> duckdb.DuckDBPyConnection:
+    """The job's connection: the settings' memory limit and spill folder, ``threads`` threads."""
+    return duck.connect(settings=settings, config={"threads": threads})
 
 
 def _chunks(sources: list[str], sizes: dict[str, int], chunk_bytes: int) -> list[list[str]]:
