@@ -151,3 +151,18 @@ def test_an_impossible_memory_limit_ends_in_one_line_naming_the_setting(tmp_path
     assert clickstream.run(platform_settings(tmp_path, LAKE_URL=str(lake)), "duckdb")["files"] == len(
         duckdb_job.list_landing(str(lake))
     )
+
+
+def test_auto_leaves_duckdb_only_for_a_batch_the_local_disk_cannot_hold(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    lake = tmp_path / "lake"
+    source = lake / "landing" / "clickstream" / "1998/03/01/10/a.json.gz"
+    source.parent.mkdir(parents=True)
+    source.write_bytes(gzip.compress((event("a", "1998-03-01T09:00:00.000Z") + "\n").encode()))
+    settings = platform_settings(tmp_path, LAKE_URL=str(lake))
+    assert clickstream.choose_engine(settings) == "duckdb"
+    # A batch whose scratch would need more than the disk under DUCKDB_TEMP_DIRECTORY has.
+    free = clickstream.free_disk(settings.duckdb_temp_directory)
+    monkeypatch.setattr(clickstream, "DISK_PER_GZIP_BYTE", 2 * free // source.stat().st_size)  # others write too
+    assert clickstream.choose_engine(settings) == "spark"
+    assert clickstream.choose_engine(settings, "duckdb") == "duckdb"
