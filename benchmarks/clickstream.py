@@ -3,7 +3,9 @@
 Both engines process the same landing zone (the simulator's whole history at SF) from
 scratch, each in a fresh child process. ``*_events_per_s`` divides the lines delivered
 by the job's own time; ``*_wall_s`` adds the process start (and, for Spark, the JVM and
-session start), which is what a scheduler pays per run.
+session start), which is what a scheduler pays per run. ``plain_*`` is the floor: plain
+DuckDB ``read_json`` of the same files into one Parquet file (no contract, no dedup, no
+quarantine), and ``duckdb_over_plain_time`` the job's wall time over that floor's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import bench_env, measure
+from ingestion import duck
 from ingestion.settings import load_settings
+from processing.clickstream import contract
 from simulator import clickstream, shop
 from simulator.context import SimContext
 
@@ -49,4 +53,32 @@ def run(sf: float, workdir: Path) -> dict:
         figures[f"{engine}_peak_mib"] = measured.peak_mib
         shutil.rmtree(data_dir, ignore_errors=True)
     figures["spark_over_duckdb_time"] = figures["spark_wall_s"] / figures["duckdb_wall_s"]
+    out = workdir / "plain.parquet"
+    plain = measure(
+        [sys.executable, "-m", "benchmarks.clickstream", str(landing / "clickstream"), str(out)],
+        bench_env(workdir / "plain", SF=str(sf)),
+    )
+    out.unlink(missing_ok=True)
+    figures["plain_wall_s"] = plain.seconds
+    figures["plain_peak_mib"] = plain.peak_mib
+    figures["duckdb_over_plain_time"] = figures["duckdb_wall_s"] / plain.seconds
     return figures
+
+
+def plain_copy(landing: str, out: str) -> dict:
+    """Plain DuckDB: every landing file's JSON lines into one Parquet file, two threads."""
+    columns = ", ".join(f"{key}: 'VARCHAR'" for key in contract.JSON_KEYS)
+    con = duck.connect(config={"threads": 2})
+    started = time.perf_counter()
+    rows = con.execute(f"""
+        copy (
+            select * from read_json('{landing}/{contract.LANDING_GLOB}', format = 'newline_delimited',
+                ignore_errors = true, columns = {{{columns}}})
+        ) to '{out}' (format parquet, compression snappy)
+    """).fetchone()[0]
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds}
+
+
+if __name__ == "__main__":
+    print(json.dumps(plain_copy(sys.argv[1], sys.argv[2])))

@@ -57,6 +57,7 @@ _SPARK = "Target spark and the Spark job"
 _AWS = "AWS (S3 lake, Kinesis, Glue; the SDK's usual chain)"
 _CONSUMER = "Consumer end: docs site, dashboard, the analyst's change loop"
 _DEV = "Developer tools"
+_DUCKDB = "DuckDB resources (the jobs, the simulator and dbt's DuckDB targets)"
 
 VARIABLES: tuple[Variable, ...] = (
     # -- the platform -------------------------------------------------------------------
@@ -84,6 +85,22 @@ VARIABLES: tuple[Variable, ...] = (
         "Where pipelines load: auto (what DBT_TARGET implies), lake, or warehouse (raw_* schemas).",
         _PLATFORM,
         INGEST_DESTINATIONS,
+    ),
+    # -- duckdb -------------------------------------------------------------------------
+    Variable(
+        "DUCKDB_MEMORY_LIMIT",
+        "4GB",
+        "memory_limit of every DuckDB connection the platform opens for writing (jobs, simulator, dbt's "
+        "dev/ci/sandbox targets): beyond it DuckDB spills to DUCKDB_TEMP_DIRECTORY. A size such as 512MB or "
+        "4GiB; 4GB suits a 2-core laptop with 8 to 24 GiB. dbt reads it too.",
+        _DUCKDB,
+    ),
+    Variable(
+        "DUCKDB_TEMP_DIRECTORY",
+        "$DATA_DIR/tmp/duckdb",
+        "Where DuckDB spills what exceeds DUCKDB_MEMORY_LIMIT, and the clickstream job's scratch files; "
+        "local disk. dbt reads it too.",
+        _DUCKDB,
     ),
     # -- the simulator ------------------------------------------------------------------
     Variable("SF", "0.01", f"TPC-H scale factor of the simulated sources, {SF_MIN:g} to {SF_MAX:g}.", _SIM),
@@ -226,7 +243,7 @@ SQL_IDENTIFIER_VARIABLES = (
     "CLICKSTREAM_SCHEMA", "PG_DBNAME", "PG_SCHEMA", "REDSHIFT_DBNAME", "REDSHIFT_SCHEMA",
     "ATHENA_SCHEMA", "ATHENA_CATALOG", "SPARK_SCHEMA",
 )  # fmt: skip
-SQL_LITERAL_VARIABLES = ("DATA_DIR", "LAKE_URL", "SHOP_DB_URL", "TPCH_CACHE_DIR")
+SQL_LITERAL_VARIABLES = ("DATA_DIR", "LAKE_URL", "SHOP_DB_URL", "TPCH_CACHE_DIR", "DUCKDB_TEMP_DIRECTORY")
 _UNSAFE_IN_LITERAL = re.compile(r"['\"\\;\x00-\x1f\x7f]")
 
 
@@ -273,6 +290,8 @@ class Settings:
     chromium_path: Path
     bench_sf: tuple[float, ...]
     bench_repeat: int | None
+    duckdb_memory_limit: str
+    duckdb_temp_directory: Path
 
     @property
     def sources_dir(self) -> Path:
@@ -309,6 +328,17 @@ def validate_target(target: str) -> str:
     if target not in DBT_TARGETS:
         raise PlatformError(f"unknown dbt target {target!r}: choose one of {', '.join(DBT_TARGETS)}")
     return target
+
+
+# DuckDB's own size syntax: a number and a unit (KB, MB, GB, TB in 1000s, KiB ... TiB in 1024s).
+MEMORY_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)", re.IGNORECASE)
+
+
+def memory_size(name: str, value: str) -> str:
+    """``value`` if DuckDB reads it as a size (``512MB``, ``4GiB``), else a PlatformError naming ``name``."""
+    if not MEMORY_SIZE.fullmatch(value):
+        raise PlatformError(f"{name}={value!r} is not a memory size: write a number and a unit, e.g. 512MB or 4GiB")
+    return value
 
 
 def sql_identifier(name: str, value: str) -> str:
@@ -456,11 +486,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         chromium_path=Path(read.text("CHROMIUM_PATH")),
         bench_sf=bench_sf,
         bench_repeat=read.integer("BENCH_REPEAT", 1, 100),
+        duckdb_memory_limit=memory_size("DUCKDB_MEMORY_LIMIT", read.text("DUCKDB_MEMORY_LIMIT")),
+        duckdb_temp_directory=Path(read.text("DUCKDB_TEMP_DIRECTORY", str(data_dir / "tmp" / "duckdb"))).absolute(),
     )
 
 
 # Prefixes of the platform's variables: one that starts so but is not declared is a typo.
-_OWN_PREFIXES = ("SHOP_", "LAKE_", "INGEST_", "PAYMENTS_", "SOURCES__PAYMENTS__", "CLICKSTREAM_",
+_OWN_PREFIXES = ("SHOP_", "LAKE_", "INGEST_", "DUCKDB_", "PAYMENTS_", "SOURCES__PAYMENTS__", "CLICKSTREAM_",
                  "PARTNERS_", "PG_", "REDSHIFT_", "ATHENA_", "BENCH_", "TPCH_", "DOCS_", "DASHBOARD_")  # fmt: skip
 # SPARK_ is left out: Spark sets many variables of its own in the processes it starts.
 

@@ -27,7 +27,7 @@ HEADLINES = (
 
 
 def headline_numbers(settings: Settings) -> list[tuple[str, str]]:
-    con = duck.connect(str(settings.warehouse_path), config={"access_mode": "READ_ONLY"})
+    con = duck.connect(str(settings.warehouse_path), settings=settings, config={"access_mode": "READ_ONLY"})
     schemas = [r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()]
     con.execute(f"set search_path = '{','.join(schemas)}'")
     numbers = []

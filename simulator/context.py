@@ -24,7 +24,7 @@ class SimContext:
     # -- connections -------------------------------------------------------------------
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with the shop database attached as ``shop``."""
-        con = duck.connect(":memory:", f"{self.backend}_scanner")
+        con = duck.connect(":memory:", f"{self.backend}_scanner", settings=self.settings)
         mode = ", READ_ONLY" if read_only else ""
         try:
             con.execute(f"ATTACH '{self.attach_target}' AS shop (TYPE {self.backend}{mode})")

@@ -146,10 +146,11 @@ def ensure_universe(ctx: SimContext) -> Path:
     tmp.unlink(missing_ok=True)
     started = time.monotonic()
     log.info("generating TPC-H at SF %g (dbgen)...", ctx.settings.sf)
-    con = duck.connect(str(tmp), "tpch")
+    con = duck.connect(str(tmp), "tpch", settings=ctx.settings)
     try:
-        con.execute(f"CALL dbgen(sf = {ctx.settings.sf})")
-        _derive_timelines(con, ctx.settings.seed)
+        with duck.out_of_memory(ctx.settings):
+            con.execute(f"CALL dbgen(sf = {ctx.settings.sf})")
+            _derive_timelines(con, ctx.settings.seed)
     finally:
         con.close()
     os.replace(tmp, path)
@@ -270,12 +271,13 @@ def _init_sqlite(ctx: SimContext, universe: Path, cutoff: date) -> None:
                 native.execute(statement)
     except OSError as exc:
         raise PlatformError(f"cannot write the shop database at {final}: {exc.strerror}") from exc
-    con = duck.connect(":memory:", "sqlite_scanner")
+    con = duck.connect(":memory:", "sqlite_scanner", settings=ctx.settings)
     try:
-        con.execute(f"ATTACH '{universe}' AS tpch (READ_ONLY)")
-        con.execute(f"ATTACH '{tmp}' AS shop (TYPE sqlite)")
-        _load_history(con, ctx, cutoff)
-        con.execute("DETACH shop")
+        with duck.out_of_memory(ctx.settings):
+            con.execute(f"ATTACH '{universe}' AS tpch (READ_ONLY)")
+            con.execute(f"ATTACH '{tmp}' AS shop (TYPE sqlite)")
+            _load_history(con, ctx, cutoff)
+            con.execute("DETACH shop")
     finally:
         con.close()
     os.replace(tmp, final)
@@ -283,7 +285,7 @@ def _init_sqlite(ctx: SimContext, universe: Path, cutoff: date) -> None:
 
 def _init_postgres(ctx: SimContext, universe: Path, cutoff: date) -> None:
     """Drop and rebuild the shop tables in one transaction: readers see old or new, not half."""
-    con = duck.connect(":memory:", "postgres_scanner")
+    con = duck.connect(":memory:", "postgres_scanner", settings=ctx.settings)
     try:
         try:
             con.execute(f"ATTACH '{ctx.attach_target}' AS shop (TYPE postgres)")

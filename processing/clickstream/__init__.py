@@ -1,36 +1,50 @@
 """Clickstream processing: landing JSON lines → processed Parquet by event date.
 
 Two engines write the same rows: ``spark_job`` (Glue 5 / EMR, or Spark local mode) and
-``duckdb_job`` (one process, for inputs up to a few GB). ``run`` picks one by the size
-of the pending input unless told which.
+``duckdb_job`` (one process, in chunks, so its memory stays flat at any input size).
+``run`` picks DuckDB unless told otherwise or the batch cannot fit the local disk.
 """
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 from ingestion.errors import PlatformError
 from ingestion.settings import Settings
 
 ENGINES = ("duckdb", "spark")
-# Pending gzip bytes above which the batch goes to Spark. On 2 cores DuckDB was faster at
-# every size measured (benchmarks/clickstream.py); the limit is its memory: it holds the
-# batch in RAM, about 8 GB at peak for SF 1's whole history (217 MB of gzip).
-SPARK_THRESHOLD_BYTES = 512 * 1024**2
+# Local disk the DuckDB job needs per byte of pending gzip: its scratch copy of the
+# batch's events as Parquet plus the event-date partitions it rewrites (at SF 1 both
+# are below the gzip size; 3 leaves room). Memory is no reason to leave DuckDB: it reads
+# the batch in chunks (about 2 GiB at peak at SF 1). On a cluster the Glue or EMR job
+# (``spark_job``) is scheduled directly, not chosen here.
+DISK_PER_GZIP_BYTE = 3
 
 
-def choose_engine(lake_url: str, engine: str = "auto") -> str:
+def free_disk(folder: Path) -> int:
+    """Free bytes on the disk that holds ``folder`` (or would, once created)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return shutil.disk_usage(candidate).free
+    return shutil.disk_usage("/").free
+
+
+def choose_engine(settings: Settings, engine: str = "auto") -> str:
+    """``engine`` as asked; ``auto``: DuckDB, or Spark when the batch would not fit the local disk."""
     if engine in ENGINES:
         return engine
     if engine != "auto":
         raise PlatformError(f"unknown engine {engine!r}: choose auto, {' or '.join(ENGINES)}")
     from processing.clickstream import duckdb_job
 
-    size = sum(duckdb_job.pending(lake_url).values())
-    return "spark" if size > SPARK_THRESHOLD_BYTES else "duckdb"
+    needed = DISK_PER_GZIP_BYTE * sum(duckdb_job.pending(settings.lake_url).values())
+    return "spark" if needed > free_disk(settings.duckdb_temp_directory) else "duckdb"
 
 
 def run(settings: Settings, engine: str = "auto") -> dict:
     """Process every landing file not processed yet; returns the batch's counts."""
-    chosen = choose_engine(settings.lake_url, engine)
+    chosen = choose_engine(settings, engine)
     if chosen == "spark":
         try:
             from processing.clickstream import spark_local
@@ -39,11 +53,11 @@ def run(settings: Settings, engine: str = "auto") -> dict:
             if not (exc.name or "").startswith("pyspark"):
                 raise
             raise PlatformError(
-                f"the Spark engine needs pyspark, which this installation lacks: process with --engine duckdb "
-                f"(batches up to {SPARK_THRESHOLD_BYTES // 1024**2} MB of gzip), or run the batch as the Glue "
-                "or EMR job (docs/deploying-to-aws.md)"
+                "the Spark engine needs pyspark, which this installation lacks: process with --engine duckdb "
+                f"(it needs about {DISK_PER_GZIP_BYTE}x the pending gzip as free disk under DUCKDB_TEMP_DIRECTORY), "
+                "or run the batch as the Glue or EMR job (docs/deploying-to-aws.md)"
             ) from exc
         return spark_local.run(settings)
     from processing.clickstream import duckdb_job
 
-    return duckdb_job.run(settings.lake_url)
+    return duckdb_job.run(settings.lake_url, settings=settings)

@@ -9,6 +9,13 @@ the processed zone, which is the dedup memory: an event id already stored in its
 file and line number) of a batch that crashed before writing its audit. Only the
 partitions that receive new events are rewritten, each as one file written aside and
 then moved into place. The audit, written last, commits the batch.
+
+Memory stays flat as history grows: the batch is read in chunks of landing files (about
+``CHUNK_BYTES`` of gzip each, in file order), each parsed and staged as Parquet by event
+date in a scratch folder under ``DUCKDB_TEMP_DIRECTORY``; then the staged events are
+deduplicated and written a group of event dates at a time (about ``GROUP_ROWS`` events).
+A re-delivery carries its event's ``event_at``, so all copies of an event id meet in the
+same date group however many chunks apart they arrived.
 """
 
 from __future__ import annotations
@@ -16,10 +23,12 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import fsspec
@@ -29,12 +38,17 @@ import pyarrow.parquet as pq
 
 from ingestion import duck
 from ingestion.errors import PlatformError
+from ingestion.settings import Settings, load_settings
 from processing.clickstream import contract
 
 log = logging.getLogger(__name__)
 
 ENGINE = "duckdb"
 PART_FILE = "part-00000.parquet"
+# Gzip bytes of landing files read and parsed at once (about 5x that as text in memory).
+CHUNK_BYTES = 32 * 1024**2
+# Staged events deduplicated and written at once (whole event dates, at least one).
+GROUP_ROWS = 1_000_000
 _HOUR = re.compile(contract.LANDING_HOUR_PATTERN)
 _JSON_STRUCT = "{" + ",".join(f'"{key}":"VARCHAR"' for key in contract.JSON_KEYS) + "}"
 
@@ -76,26 +90,120 @@ def pending(lake_url: str) -> dict[str, int]:
     return {path: size for path, size in list_landing(lake_url).items() if path not in done}
 
 
-def run(lake_url: str, threads: int = 2) -> dict:
+def run(
+    lake_url: str,
+    threads: int = 2,
+    settings: Settings | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    group_rows: int = GROUP_ROWS,
+) -> dict:
     started = time.perf_counter()
-    con = duck.connect(config={"threads": threads})
+    settings = settings or load_settings()
+    con = connect(settings, threads)
     try:
-        done = processed_sources(con, lake_url)
-        new = sorted(path for path in list_landing(lake_url) if path not in done)
-        if not new:
-            return _summary(None, 0, [], 0, started)
-        batch = contract.batch_id(new)
-        log.info("clickstream batch %s: %d landing files", batch, len(new))
-        con.register("lines_arrow", _read_lines(lake_url, new))
-        _classify(con, batch)
-        dates = _write_partitions(con, lake_url)
-        _write_side_tables(con, lake_url, batch)
-        counts = con.execute(
-            "select sum(delivered), sum(processed), sum(quarantined), sum(duplicates) from audit"
-        ).fetchone()
-        return _summary(batch, len(new), dates, counts, started)
+        with duck.out_of_memory(settings):
+            done = processed_sources(con, lake_url)
+            landing = list_landing(lake_url)
+            new = sorted(path for path in landing if path not in done)
+            if not new:
+                return _summary(None, 0, [], 0, started)
+            batch = contract.batch_id(new)
+            log.info("clickstream batch %s: %d landing files", batch, len(new))
+            scratch = settings.duckdb_temp_directory / f"clickstream-{batch}"
+            shutil.rmtree(scratch, ignore_errors=True)
+            try:
+                chunks = _chunks(new, landing, chunk_bytes)
+                staged = _stage(con, lake_url, batch, chunks, scratch)
+                dates = _write_partitions(con, lake_url, staged, group_rows)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+            _write_side_tables(con, lake_url, batch)
+            counts = con.execute(
+                "select sum(delivered), sum(processed), sum(quarantined), sum(duplicates) from audit"
+            ).fetchone()
+            summary = _summary(batch, len(new), dates, counts, started)
+            summary["chunks"] = len(chunks)
+            return summary
     finally:
         con.close()
+
+
+def connect(settings: Settings, threads: int = 2) -> duckdb.DuckDBPyConnection:
+    """The job's connection: the settings' memory limit and spill folder, ``threads`` threads."""
+    return duck.connect(settings=settings, config={"threads": threads})
+
+
+def _chunks(sources: list[str], sizes: dict[str, int], chunk_bytes: int) -> list[list[str]]:
+    """``sources`` in order, cut into runs of about ``chunk_bytes`` (at least one file each)."""
+    chunks: list[list[str]] = [[]]
+    total = 0
+    for source in sources:
+        if chunks[-1] and total + sizes[source] > chunk_bytes:
+            chunks.append([])
+            total = 0
+        chunks[-1].append(source)
+        total += sizes[source]
+    return chunks
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, lake_url: str, batch: str, chunks: list[list[str]], scratch: Path
+) -> dict[date, list[str]]:
+    """Parse the batch chunk by chunk: counts and rejected lines into small tables, valid
+    events into ``scratch`` as Parquet by event date. Returns {event date: staged files}."""
+    con.execute("""
+        create or replace temp table lines (
+            source_file varchar, landing_date date, delivered bigint, quarantined bigint
+        )
+    """)
+    con.execute("""
+        create or replace temp table rejected (
+            source_file varchar, line_number bigint, landing_hour timestamp, reason varchar, raw_line varchar
+        )
+    """)
+    scratch.mkdir(parents=True, exist_ok=True)
+    columns = ", ".join(contract.EVENT_COLUMNS)
+    for number, chunk in enumerate(chunks):
+        con.register("lines_arrow", _read_lines(lake_url, chunk))
+        _classify(con)
+        con.execute("""
+            insert into lines
+            select source_file, cast(any_value(landing_hour) as date), count(*), count(reason)
+            from checked group by source_file
+        """)
+        con.execute("""
+            insert into rejected
+            select source_file, line_number, landing_hour, reason, raw_line from checked where reason is not null
+        """)
+        con.execute(f"""
+            copy (
+                select {columns}, cast(event_at as date) as event_date
+                from (
+                    select *, cast(landing_hour as date) as landing_date, '{batch}' as batch_id
+                    from checked where reason is null
+                )
+            ) to '{scratch / f"chunk-{number:05d}"}' (format parquet, partition_by (event_date), compression snappy)
+        """)
+        con.execute("drop table checked")
+    staged: dict[date, list[str]] = {}
+    for path in sorted(scratch.glob("chunk-*/event_date=*/*.parquet")):
+        day = date.fromisoformat(path.parent.name.split("=", 1)[1])
+        staged.setdefault(day, []).append(str(path))
+    return staged
+
+
+def _groups(con: duckdb.DuckDBPyConnection, staged: dict[date, list[str]], group_rows: int) -> list[list[date]]:
+    """Event dates in order, cut into runs of about ``group_rows`` staged events."""
+    groups: list[list[date]] = [[]]
+    total = 0
+    for day in sorted(staged):
+        rows = con.execute("select sum(num_rows) from parquet_file_metadata(?)", [staged[day]]).fetchone()[0]
+        if groups[-1] and total + rows > group_rows:
+            groups.append([])
+            total = 0
+        groups[-1].append(day)
+        total += rows
+    return groups
 
 
 def _summary(batch, files, dates, counts, started) -> dict:
@@ -162,7 +270,7 @@ def _split_lines(data: bytes) -> pa.Array:
     return pc.split_pattern(text, "\n").flatten()
 
 
-def _classify(con: duckdb.DuckDBPyConnection, batch: str) -> None:
+def _classify(con: duckdb.DuckDBPyConnection) -> None:
     events = ", ".join(f"'{t}'" for t in contract.EVENT_TYPES)
     missing = " or ".join(f"coalesce(j.{key}, '') = ''" for key in contract.REQUIRED_KEYS)
     needs = " or ".join(f"(j.event_type = '{kind}' and j.{key} is null)" for kind, key in contract.TYPE_KEYS.items())
@@ -172,7 +280,7 @@ def _classify(con: duckdb.DuckDBPyConnection, batch: str) -> None:
     future = timedelta(hours=1 + contract.FUTURE_TOLERANCE_HOURS)
     # One pass: parse each line once, keep the raw text only where it goes to quarantine.
     con.execute(f"""
-        create temp table checked as
+        create or replace temp table checked as
         with parsed as (
             select
                 source_file, line_number, landing_hour, raw_line,
@@ -215,21 +323,34 @@ def _classify(con: duckdb.DuckDBPyConnection, batch: str) -> None:
         from judged
     """)
     con.unregister("lines_arrow")
-    con.execute(f"""
-        create temp table candidates as
-        select
-            event_id, event_type, event_at, visitor_id, customer_id, part_id, order_id, page_url,
-            device, source_file, line_number,
-            cast(landing_hour as date) as landing_date,
-            '{batch}' as batch_id,
-            row_number() over (partition by event_id order by source_file, line_number) as copy
-        from checked
-        where reason is null
-    """)
 
 
-def _write_partitions(con: duckdb.DuckDBPyConnection, lake_url: str) -> list[str]:
+def _write_partitions(
+    con: duckdb.DuckDBPyConnection, lake_url: str, staged: dict[date, list[str]], group_rows: int
+) -> list[str]:
+    """Deduplicate and write the staged events a group of dates at a time; the dates rewritten."""
+    con.execute("create or replace temp table event_counts (source_file varchar, processed bigint, duplicates bigint)")
+    dates: list[str] = []
+    if not staged:
+        return dates
+    for group in _groups(con, staged, group_rows):
+        files = [f for day in group for f in staged[day]]
+        dates += _write_group(con, lake_url, files)
+    return dates
+
+
+def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: list[str]) -> list[str]:
     processed = contract.paths(lake_url)["processed"]
+    con.execute(
+        """
+        create or replace temp table candidates as
+        select
+            *,
+            row_number() over (partition by event_id order by source_file, line_number) as copy
+        from read_parquet(?, hive_partitioning = false)
+    """,
+        [staged_files],
+    )
     touched = [
         row[0].isoformat()
         for row in con.execute(
@@ -242,7 +363,7 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, lake_url: str) -> list[str
         _read_lake_parquet(
             con,
             # distinct: a run that stopped while swapping files may have left a row twice.
-            f"create temp table existing as select distinct {columns}, "
+            f"create or replace temp table existing as select distinct {columns}, "
             "cast(event_date as date) as event_date "
             "from read_parquet(?, hive_partitioning = true)",
             existing_files,
@@ -250,13 +371,13 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, lake_url: str) -> list[str
         )
     else:
         con.execute(
-            f"create temp table existing as select {columns}, "
+            f"create or replace temp table existing as select {columns}, "
             "cast(event_at as date) as event_date from candidates where false"
         )
     # A stored row with the same file and line is this very delivery, stored by a batch
     # that crashed before its audit: processed, not a duplicate.
     con.execute("""
-        create temp table outcome as
+        create or replace temp table outcome as
         select
             c.*,
             cast(c.event_at as date) as event_date,
@@ -275,13 +396,24 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, lake_url: str) -> list[str
         for row in con.execute("select distinct event_date from outcome where outcome = 'new' order by 1").fetchall()
     ]
     con.execute(f"""
-        create temp table to_write as
+        create or replace temp table to_write as
         select {columns}, event_date from outcome where outcome = 'new'
         union all
         select * from existing
     """)
     if dates:
         _write_by_date(con, processed, columns, dates)
+    con.execute("""
+        insert into event_counts
+        select
+            source_file,
+            count(*) filter (where outcome in ('new', 'reprocessed')),
+            count(*) filter (where outcome = 'duplicate')
+        from outcome
+        group by source_file
+    """)
+    for table in ("candidates", "existing", "outcome", "to_write"):
+        con.execute(f"drop table {table}")
     return dates
 
 
@@ -289,21 +421,12 @@ def _write_side_tables(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str
     paths = contract.paths(lake_url)
     con.execute(f"""
         create temp table audit as
-        with lines as (
+        with events as (
             select
                 source_file,
-                cast(any_value(landing_hour) as date) as landing_date,
-                count(*) as delivered,
-                count(reason) as quarantined
-            from checked
-            group by source_file
-        ),
-        events as (
-            select
-                source_file,
-                count(*) filter (where outcome in ('new', 'reprocessed')) as processed,
-                count(*) filter (where outcome = 'duplicate') as duplicates
-            from outcome
+                cast(sum(processed) as bigint) as processed,
+                cast(sum(duplicates) as bigint) as duplicates
+            from event_counts
             group by source_file
         )
         select
@@ -320,7 +443,7 @@ def _write_side_tables(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str
         left join events using (source_file)
     """)
     fs, _ = fsspec.core.url_to_fs(paths["processed"])
-    bad = con.execute("select count(*) from checked where reason is not null").fetchone()[0]
+    bad = con.execute("select count(*) from rejected").fetchone()[0]
     if bad:
         _copy(
             con,
@@ -328,7 +451,7 @@ def _write_side_tables(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str
             f"""
             select source_file, line_number, cast(landing_hour as date) as landing_date,
                 reason, raw_line, '{batch}' as batch_id
-            from checked where reason is not null order by source_file, line_number
+            from rejected order by source_file, line_number
         """,
             f"{paths['quarantine']}/{batch}",
         )

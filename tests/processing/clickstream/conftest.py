@@ -39,5 +39,7 @@ class Landing:
 
 
 @pytest.fixture
-def landing(tmp_path) -> Landing:
+def landing(tmp_path, monkeypatch) -> Landing:
+    # The job's scratch and spill folder follow DATA_DIR: a temporary one, never the user's.
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
     return Landing(tmp_path / "lake")
