@@ -57,6 +57,7 @@ _SPARK = "Target spark and the Spark job"
 _AWS = "AWS (S3 lake, Kinesis, Glue; the SDK's usual chain)"
 _CONSUMER = "Consumer end: docs site, dashboard, the analyst's change loop"
 _DEV = "Developer tools"
+_DAG = "Orchestration: the Airflow DAG of the daily cycle (orchestration/)"
 
 VARIABLES: tuple[Variable, ...] = (
     # -- the platform -------------------------------------------------------------------
@@ -213,6 +214,17 @@ VARIABLES: tuple[Variable, ...] = (
     # -- developer tools ----------------------------------------------------------------
     Variable("BENCH_SF", "0.01 0.1 1", "Scale factors `make bench` measures.", _DEV),
     Variable("BENCH_REPEAT", "", "Runs per figure (default 3 below SF 1, else 1).", _DEV),
+    # -- orchestration ------------------------------------------------------------------
+    Variable(
+        "DAG_SIMULATED_SOURCES",
+        "true",
+        "true: each run of marketplace_daily first releases its day in the simulated sources "
+        "(`marketplace simulate advance --to DAY`); false in production, where the sources are real.",
+        _DAG,
+        ("true", "false"),
+    ),
+    Variable("DAG_RETRIES", "2", "Retries of each task of marketplace_daily before the run fails.", _DAG),
+    Variable("DAG_RETRY_DELAY_SECONDS", "300", "Seconds between a failed task's tries.", _DAG),
 )
 
 _BY_NAME = {v.name: v for v in VARIABLES}
@@ -273,6 +285,9 @@ class Settings:
     chromium_path: Path
     bench_sf: tuple[float, ...]
     bench_repeat: int | None
+    dag_simulated_sources: bool
+    dag_retries: int
+    dag_retry_delay_seconds: int
 
     @property
     def sources_dir(self) -> Path:
@@ -456,12 +471,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         chromium_path=Path(read.text("CHROMIUM_PATH")),
         bench_sf=bench_sf,
         bench_repeat=read.integer("BENCH_REPEAT", 1, 100),
+        dag_simulated_sources=read.choice("DAG_SIMULATED_SOURCES") == "true",
+        dag_retries=read.integer("DAG_RETRIES", 0, 20),
+        dag_retry_delay_seconds=read.integer("DAG_RETRY_DELAY_SECONDS", 0, 86_400),
     )
+
+
+def unset_variables(names: tuple[str, ...], env: Mapping[str, str] | None = None) -> list[str]:
+    """Those of ``names`` that are unset or empty (for settings other tools read: dlt, dbt)."""
+    env = os.environ if env is None else env
+    return [name for name in names if not (env.get(name) or "").strip()]
 
 
 # Prefixes of the platform's variables: one that starts so but is not declared is a typo.
 _OWN_PREFIXES = ("SHOP_", "LAKE_", "INGEST_", "PAYMENTS_", "SOURCES__PAYMENTS__", "CLICKSTREAM_",
-                 "PARTNERS_", "PG_", "REDSHIFT_", "ATHENA_", "BENCH_", "TPCH_", "DOCS_", "DASHBOARD_")  # fmt: skip
+                 "PARTNERS_", "PG_", "REDSHIFT_", "ATHENA_", "BENCH_", "TPCH_", "DOCS_", "DASHBOARD_",
+                 "DAG_")  # fmt: skip
 # SPARK_ is left out: Spark sets many variables of its own in the processes it starts.
 
 
