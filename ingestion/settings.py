@@ -225,6 +225,13 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("DAG_RETRIES", "2", "Retries of each task of marketplace_daily before the run fails.", _DAG),
     Variable("DAG_RETRY_DELAY_SECONDS", "300", "Seconds between a failed task's tries.", _DAG),
+    Variable(
+        "DAG_DBT_SELECT",
+        "",
+        "What the DAG's dbt task group builds, in dbt's selection syntax (space-separated, e.g. "
+        "`+fct_orders tag:finance`); unset: the whole project.",
+        _DAG,
+    ),
 )
 
 _BY_NAME = {v.name: v for v in VARIABLES}
@@ -288,6 +295,7 @@ class Settings:
     dag_simulated_sources: bool
     dag_retries: int
     dag_retry_delay_seconds: int
+    dag_dbt_select: tuple[str, ...]
 
     @property
     def sources_dir(self) -> Path:
@@ -474,6 +482,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dag_simulated_sources=read.choice("DAG_SIMULATED_SOURCES") == "true",
         dag_retries=read.integer("DAG_RETRIES", 0, 20),
         dag_retry_delay_seconds=read.integer("DAG_RETRY_DELAY_SECONDS", 0, 86_400),
+        dag_dbt_select=tuple(read.text("DAG_DBT_SELECT").split()),
     )
 
 
