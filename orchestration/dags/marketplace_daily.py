@@ -20,7 +20,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
 from ingestion.errors import PlatformError
 from orchestration import daily
@@ -28,6 +28,7 @@ from orchestration import daily
 settings = daily.dag_settings()
 project_dir = daily.dbt_project_dir()
 dbt = daily.executable("dbt")
+selected = list(settings.dag_dbt_select)
 # The tasks' `python -m marketplace` finds the platform's packages where this DAG found them.
 task_env = {"PYTHONPATH": str(daily.CODE_ROOT)}
 
@@ -99,14 +100,21 @@ with DAG(
             target_name=settings.dbt_target,
             profiles_yml_filepath=daily.profiles_yml(project_dir),
         ),
-        # dbt in the task's own process: no interpreter and dbt import per model
-        execution_config=ExecutionConfig(dbt_executable_path=dbt, invocation_mode=InvocationMode.DBT_RUNNER),
-        # A test on two models (a relationship) runs as its own task once both are built.
+        # A dbt process per task: dbt's runner inside the task's own process would hold the
+        # DuckDB warehouse's lock for as long as that process lives (all of `airflow dags test`).
+        execution_config=ExecutionConfig(
+            dbt_executable_path=dbt,
+            invocation_mode=InvocationMode.SUBPROCESS,
+            test_indirect_selection=TestIndirectSelection.BUILDABLE if selected else TestIndirectSelection.EAGER,
+        ),
+        # The whole project: a test on two models (a relationship) runs as its own task once
+        # both are built. A selection (DAG_DBT_SELECT) may leave one of them out, so there
+        # such a test runs with its model when the other is one of that model's parents.
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            select=list(settings.dag_dbt_select),
+            select=selected,
             test_behavior=TestBehavior.BUILD,
-            should_detach_multiple_parents_tests=True,
+            should_detach_multiple_parents_tests=not selected,
         ),
         # Each task runs dbt in its own copy of the project: its artifacts (and the partial
         # parse, which remembers the copy's path) stay in that copy, not in DBT_TARGET_PATH.
