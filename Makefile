@@ -140,6 +140,8 @@ AIRFLOW_PORT ?= 8090
 airflow dag-test airflow-init: export AIRFLOW_HOME := $(DATA_DIR)/airflow
 airflow dag-test airflow-init: export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/orchestration/dags
 airflow dag-test airflow-init: export AIRFLOW__CORE__LOAD_EXAMPLES := False
+# The LocalExecutor starts a worker process per slot (32 by default); a laptop needs few.
+airflow dag-test airflow-init: export AIRFLOW__CORE__PARALLELISM := 4
 airflow dag-test airflow-init: export AIRFLOW__API__HOST := 127.0.0.1
 airflow dag-test airflow-init: export AIRFLOW__API__PORT := $(AIRFLOW_PORT)
 airflow dag-test airflow-init: export AIRFLOW__CORE__EXECUTION_API_SERVER_URL := http://127.0.0.1:$(AIRFLOW_PORT)/execution/
