@@ -21,8 +21,9 @@ RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /src
 
 # The locked dependencies first: this layer is rebuilt only when the lock changes.
+# --no-default-groups: neither the dev tools nor Airflow (the scheduler runs the image).
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-install-project --no-install-package pyspark
+RUN uv sync --frozen --no-default-groups --no-install-project --no-install-package pyspark
 
 # Then the project itself, installed as a wheel so that the venv alone is the application.
 COPY README.md ./
@@ -31,7 +32,7 @@ COPY processing processing
 COPY simulator simulator
 COPY marketplace marketplace
 COPY dashboards dashboards
-RUN uv sync --frozen --no-dev --no-editable --no-install-package pyspark
+RUN uv sync --frozen --no-default-groups --no-editable --no-install-package pyspark
 
 
 FROM python:3.11.14-slim-bookworm AS runtime

@@ -14,6 +14,8 @@ export DBT_STATE_DIR ?= $(DATA_DIR)/state/prod
 export RUNTIME__DLTHUB_TELEMETRY := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
+# dlt would import Airflow and read its secrets from an Airflow Variable; they come from the environment.
+export PROVIDERS__ENABLE_AIRFLOW_SECRETS := false
 
 DAYS ?= 1
 export PG_DIR ?= /tmp/marketplace-pg
@@ -24,7 +26,7 @@ RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
 CLI := $(RUN) marketplace
 
-.PHONY: help setup browser demo sources advance ingest process build save-state run freshness docs dashboard metrics bi dev-build publish screenshots test lint lint-fix fmt bench pg-up pg-down clean
+.PHONY: help setup browser demo sources advance ingest process build save-state run freshness docs dashboard metrics bi dev-build publish screenshots test lint lint-fix fmt bench pg-up pg-down clean airflow dag-test airflow-init
 
 help: ## List the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -135,6 +137,49 @@ pg-up: setup ## Start a throwaway PostgreSQL for DBT_TARGET=pg (prints its URL)
 
 pg-down: ## Stop the throwaway PostgreSQL and delete its files
 	$(CLI) pg down --dir $(PG_DIR) --remove
+
+# Airflow (orchestration/): its home, SQLite metadata database and logs live under $DATA_DIR/airflow.
+AIRFLOW_PORT ?= 8090
+airflow dag-test airflow-init: export AIRFLOW_HOME := $(DATA_DIR)/airflow
+airflow dag-test airflow-init: export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/orchestration/dags
+airflow dag-test airflow-init: export AIRFLOW__CORE__LOAD_EXAMPLES := False
+# The LocalExecutor starts a worker process per slot (32 by default); a laptop needs few.
+airflow dag-test airflow-init: export AIRFLOW__CORE__PARALLELISM := 4
+airflow dag-test airflow-init: export AIRFLOW__API__HOST := 127.0.0.1
+airflow dag-test airflow-init: export AIRFLOW__API__PORT := $(AIRFLOW_PORT)
+airflow dag-test airflow-init: export AIRFLOW__CORE__EXECUTION_API_SERVER_URL := http://127.0.0.1:$(AIRFLOW_PORT)/execution/
+# Airflow starts its own commands by name: the venv's bin first on PATH.
+airflow dag-test airflow-init: export PATH := $(CURDIR)/.venv/bin:$(PATH)
+
+# The DAG renders dbt from its manifest (dbt parse); a run needs initialised sources
+# when they are simulated (DAG_SIMULATED_SOURCES, default true): initialise them at SF.
+airflow-init: setup
+	$(DBT) parse --target $(DBT_TARGET) --quiet
+	@if [ "$${DAG_SIMULATED_SOURCES:-true}" = true ] && ! $(CLI) simulate status >/dev/null 2>&1; then \
+	  echo "No simulated sources in $(DATA_DIR): initialising them at SF $(SF) (make sources)"; \
+	  $(CLI) simulate init --sf $(SF); fi
+	airflow db migrate >/dev/null
+
+# `airflow standalone` serves task logs on port 8793 of every interface (Airflow 3.3 has no
+# setting for its host), so this runs the same four components with the log servers off:
+# everything is on this machine, and the API server reads the log files directly.
+airflow: airflow-init ## Airflow on http://127.0.0.1:$AIRFLOW_PORT (8090), metadata in $DATA_DIR/airflow; Ctrl-C stops it
+	@pids=; trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	airflow scheduler --skip-serve-logs & pids="$$pids $$!"; \
+	airflow dag-processor & pids="$$pids $$!"; \
+	airflow triggerer --skip-serve-logs & pids="$$pids $$!"; \
+	echo "Airflow on http://127.0.0.1:$(AIRFLOW_PORT), user admin, password in $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated"; \
+	airflow api-server --host 127.0.0.1 --port $(AIRFLOW_PORT)
+
+# DAY: the day to run; by default the one after the simulator's clock (today for real sources).
+dag-test: airflow-init ## Run one simulated day of the marketplace_daily DAG with `airflow dags test` (no server)
+	@day="$(DAY)"; \
+	if [ -z "$$day" ] && [ "$${DAG_SIMULATED_SOURCES:-true}" = true ]; then \
+	  clock=$$($(CLI) simulate status | awk '$$1 == "shop" {print $$2}'); \
+	  day=$$($(RUN) python -c 'import datetime, sys; print(datetime.date.fromisoformat(sys.argv[1]) + datetime.timedelta(days=1))' "$$clock"); fi; \
+	day="$${day:-$$(date -u +%F)}"; \
+	echo "airflow dags test marketplace_daily $$day"; \
+	airflow dags test marketplace_daily "$$day"
 
 clean: ## Remove generated data and dbt output (keeps .venv)
 	rm -rf $(DATA_DIR) target logs

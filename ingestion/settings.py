@@ -58,6 +58,7 @@ _AWS = "AWS (S3 lake, Kinesis, Glue; the SDK's usual chain)"
 _CONSUMER = "Consumer end: docs site, dashboard, the analyst's change loop"
 _DEV = "Developer tools"
 _DUCKDB = "DuckDB resources (the jobs, the simulator and dbt's DuckDB targets)"
+_DAG = "Orchestration: the Airflow DAG of the daily cycle (orchestration/)"
 
 VARIABLES: tuple[Variable, ...] = (
     # -- the platform -------------------------------------------------------------------
@@ -230,6 +231,24 @@ VARIABLES: tuple[Variable, ...] = (
     # -- developer tools ----------------------------------------------------------------
     Variable("BENCH_SF", "0.01 0.1 1", "Scale factors `make bench` measures.", _DEV),
     Variable("BENCH_REPEAT", "", "Runs per figure (default 3 below SF 1, else 1).", _DEV),
+    # -- orchestration ------------------------------------------------------------------
+    Variable(
+        "DAG_SIMULATED_SOURCES",
+        "true",
+        "true: each run of marketplace_daily first releases its day in the simulated sources "
+        "(`marketplace simulate advance --to DAY`); false in production, where the sources are real.",
+        _DAG,
+        ("true", "false"),
+    ),
+    Variable("DAG_RETRIES", "2", "Retries of each task of marketplace_daily before the run fails.", _DAG),
+    Variable("DAG_RETRY_DELAY_SECONDS", "300", "Seconds between a failed task's tries.", _DAG),
+    Variable(
+        "DAG_DBT_SELECT",
+        "",
+        "What the DAG's dbt task group builds, in dbt's selection syntax (space-separated, e.g. "
+        "`+fct_orders tag:finance`); unset: the whole project.",
+        _DAG,
+    ),
 )
 
 _BY_NAME = {v.name: v for v in VARIABLES}
@@ -292,6 +311,10 @@ class Settings:
     bench_repeat: int | None
     duckdb_memory_limit: str
     duckdb_temp_directory: Path
+    dag_simulated_sources: bool
+    dag_retries: int
+    dag_retry_delay_seconds: int
+    dag_dbt_select: tuple[str, ...]
 
     @property
     def sources_dir(self) -> Path:
@@ -488,12 +511,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bench_repeat=read.integer("BENCH_REPEAT", 1, 100),
         duckdb_memory_limit=memory_size("DUCKDB_MEMORY_LIMIT", read.text("DUCKDB_MEMORY_LIMIT")),
         duckdb_temp_directory=Path(read.text("DUCKDB_TEMP_DIRECTORY", str(data_dir / "tmp" / "duckdb"))).absolute(),
+        dag_simulated_sources=read.choice("DAG_SIMULATED_SOURCES") == "true",
+        dag_retries=read.integer("DAG_RETRIES", 0, 20),
+        dag_retry_delay_seconds=read.integer("DAG_RETRY_DELAY_SECONDS", 0, 86_400),
+        dag_dbt_select=tuple(read.text("DAG_DBT_SELECT").split()),
     )
+
+
+def unset_variables(names: tuple[str, ...], env: Mapping[str, str] | None = None) -> list[str]:
+    """Those of ``names`` that are unset or empty (for settings other tools read: dlt, dbt)."""
+    env = os.environ if env is None else env
+    return [name for name in names if not (env.get(name) or "").strip()]
 
 
 # Prefixes of the platform's variables: one that starts so but is not declared is a typo.
 _OWN_PREFIXES = ("SHOP_", "LAKE_", "INGEST_", "DUCKDB_", "PAYMENTS_", "SOURCES__PAYMENTS__", "CLICKSTREAM_",
-                 "PARTNERS_", "PG_", "REDSHIFT_", "ATHENA_", "BENCH_", "TPCH_", "DOCS_", "DASHBOARD_")  # fmt: skip
+                 "PARTNERS_", "PG_", "REDSHIFT_", "ATHENA_", "BENCH_", "TPCH_", "DOCS_", "DASHBOARD_",
+                 "DAG_")  # fmt: skip
 # SPARK_ is left out: Spark sets many variables of its own in the processes it starts.
 
 

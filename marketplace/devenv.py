@@ -40,6 +40,7 @@ def child_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         RUNTIME__DLTHUB_TELEMETRY="false",
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DO_NOT_TRACK="1",
+        PROVIDERS__ENABLE_AIRFLOW_SECRETS="false",
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     )
     env.update(overrides)

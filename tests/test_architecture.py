@@ -22,6 +22,8 @@ FORBIDDEN_IMPORTS = {
     "simulator": ("marketplace", "benchmarks", "tests"),
     # the consumer end reads the marts the platform built; it never drives the sources
     "dashboards": ("simulator", "marketplace", "benchmarks", "tests"),
+    # the scheduler runs the platform's commands; what it simulates, it asks the CLI for
+    "orchestration": ("simulator", "marketplace", "benchmarks", "tests"),
 }
 # Modules that may touch os.environ, and why. Everything else reads ingestion.settings.
 ENVIRONMENT_READERS = {
@@ -62,7 +64,7 @@ def _reads_environment(node: ast.AST) -> bool:
 
 def environment_readers(root: Path) -> list[str]:
     found = []
-    for package in ("ingestion", "processing", "simulator", "marketplace", "benchmarks", "dashboards"):
+    for package in ("ingestion", "processing", "simulator", "marketplace", "benchmarks", "dashboards", "orchestration"):
         for path in sorted((root / package).rglob("*.py")):
             relative = str(path.relative_to(root))
             if relative in ENVIRONMENT_READERS:

@@ -19,6 +19,9 @@ from ingestion.settings import unknown_variables
 # write the tools' own configuration; they read no setting.
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# With Airflow installed beside it, dlt imports Airflow and looks up an Airflow Variable
+# for its secrets on every run; secrets come from the environment here.
+os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
 
 
 class PlatformGroup(click.Group):

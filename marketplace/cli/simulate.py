@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import click
 
+from ingestion.errors import PlatformError
 from ingestion.settings import load_settings, validate_sf
 from simulator import registry
 
@@ -59,18 +61,49 @@ def init(sf: float | None, seed: int | None, cutoff, only: tuple[str, ...]) -> N
     click.echo(f"sources initialised at SF {settings.sf:g}; simulated date is {ctx.clock()}")
 
 
+# A run of the daily DAG releases its own day; more than this at once is a wrong date, not a catch-up.
+MAX_DAYS_TO = 31
+
+
 @simulate.command()
 @click.option("--days", type=click.IntRange(min=1), default=1, show_default=True)
-def advance(days: int) -> None:
+@click.option(
+    "--to",
+    "to",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help=f"Release every day up to this date instead (none if it is already released; at most {MAX_DAYS_TO} days).",
+)
+def advance(days: int, to) -> None:
     """Release the next DAYS days in every source (new orders, changed rows, events...).
 
+    --to makes it idempotent: the daily DAG releases the day of its run, and a re-run of
+    that day releases nothing more.
+
     \b
-    Example:
+    Examples:
       marketplace simulate advance --days 3
+      marketplace simulate advance --to 1998-07-02
     """
     from simulator import advance_sources
+    from simulator.context import SimContext
 
-    ctx = advance_sources(load_settings(), days)
+    settings = load_settings()
+    if to is not None:
+        ctx = SimContext(settings)
+        ctx.require_initialised()
+        clock = ctx.clock()
+        days = (to.date() - clock).days
+        if days <= 0:
+            click.echo(f"simulated date is already {clock}; nothing to release for {to.date()}")
+            return
+        if days > MAX_DAYS_TO:
+            raise PlatformError(
+                f"{to.date()} is {days} days after the simulated date {clock}: at most {MAX_DAYS_TO} days "
+                f"are released at once (the next day is {clock + timedelta(days=1)}; "
+                "`marketplace simulate advance --days N` releases more)"
+            )
+    ctx = advance_sources(settings, days)
     click.echo(f"simulated date is now {ctx.clock()}")
 
 
