@@ -62,6 +62,7 @@ def _register() -> None:
         dev_build,
         docs,
         ingest,
+        lock,
         metrics,
         pg,
         process,
@@ -85,6 +86,7 @@ def _register() -> None:
         bi.bi,
         metrics.metrics,
         dev_build.dev_build,
+        lock.lock,
     ):
         main.add_command(group)
 

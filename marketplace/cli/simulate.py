@@ -7,6 +7,7 @@ from dataclasses import replace
 import click
 
 from ingestion.settings import load_settings, validate_sf
+from marketplace.lock import data_dir_lock
 from simulator import registry
 
 
@@ -55,7 +56,8 @@ def init(sf: float | None, seed: int | None, cutoff, only: tuple[str, ...]) -> N
         settings = replace(settings, sf=validate_sf(sf))
     if seed is not None:
         settings = replace(settings, seed=seed)
-    ctx = init_sources(settings, cutoff.date() if cutoff else None, only=only or None)
+    with data_dir_lock(settings):
+        ctx = init_sources(settings, cutoff.date() if cutoff else None, only=only or None)
     click.echo(f"sources initialised at SF {settings.sf:g}; simulated date is {ctx.clock()}")
 
 
@@ -70,7 +72,9 @@ def advance(days: int) -> None:
     """
     from simulator import advance_sources
 
-    ctx = advance_sources(load_settings(), days)
+    settings = load_settings()
+    with data_dir_lock(settings):
+        ctx = advance_sources(settings, days)
     click.echo(f"simulated date is now {ctx.clock()}")
 
 

@@ -55,6 +55,7 @@ def test_the_command_groups_are_the_documented_ones():
         "bi",
         "metrics",
         "dev-build",
+        "lock",
     }
 
 
