@@ -42,19 +42,25 @@ def pending_packages(working_dir: Path) -> list[str]:
     return sorted({p.name for pattern in patterns for p in working_dir.glob(pattern)})
 
 
+def start(env: dict[str, str], *args: str, **kwargs) -> subprocess.Popen:
+    """A command in its own process group, so that a test can stop or kill all of it."""
+    return subprocess.Popen(
+        list(args),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=kwargs.pop("stderr", subprocess.PIPE),
+        text=True,
+        start_new_session=True,
+        **kwargs,
+    )
+
+
 def kill_during(env: dict[str, str], name: str, phase: str) -> list[str]:
     """Run `marketplace ingest <name>`, SIGKILL its process group in ``phase``; returns
     the load ids of the packages it left behind."""
     working_dir = Path(env["DATA_DIR"]) / "dlt" / name
-    proc = subprocess.Popen(
-        [str(BIN / "marketplace"), "ingest", name],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    proc = start(env, str(BIN / "marketplace"), "ingest", name, stderr=subprocess.STDOUT)
     while proc.poll() is None:
         if phase_under_way(working_dir, phase):
             os.killpg(proc.pid, signal.SIGKILL)

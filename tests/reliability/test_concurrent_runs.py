@@ -21,26 +21,13 @@ import pytest
 from marketplace.devenv import BIN, ROOT
 from marketplace.lock import LOCK_FILE
 from tests.conftest import cli, platform_env
+from tests.reliability.crashes import start
 
 pytestmark = pytest.mark.e2e
 
 MARKETPLACE = str(BIN / "marketplace")
 # Opens the warehouse for writing, as dbt does, and holds it until its stdin closes.
 OPEN_WAREHOUSE = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('opened', flush=True); sys.stdin.read()"
-
-
-def start(env: dict[str, str], *args: str, **kwargs) -> subprocess.Popen:
-    """A command in its own process group (so a test can stop or kill all of it)."""
-    return subprocess.Popen(
-        list(args),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        **kwargs,
-    )
 
 
 def lock_record(data_dir: Path) -> dict:

@@ -21,8 +21,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import requests
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from ingestion.pipelines.clickstream import pipeline as kinesis_consumer
 from ingestion.pipelines.partners import pipeline as partners_pipeline
@@ -34,6 +32,7 @@ from simulator import clickstream, init_sources, partners, payments, shop
 from simulator import payments_api as local_api
 from simulator.context import SimContext
 from tests.conftest import dbt, platform_env, platform_settings
+from tests.ingestion.pipelines.clickstream.test_kinesis import moto_kinesis  # noqa: F401 (its fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -157,26 +156,8 @@ def test_api_pages_served_twice_land_twice_and_count_once(platform):
 # -- Kinesis: a shard replayed from an old checkpoint ------------------------------------
 
 
-@pytest.fixture
-def moto_kinesis(monkeypatch):
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    for key, value in {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "CLICKSTREAM_DELIVERY": "kinesis",
-        "CLICKSTREAM_STREAM": "clickstream-replay",
-    }.items():
-        monkeypatch.setenv(key, value)
-    yield
-    requests.post(f"http://{host}:{port}/moto-api/reset", timeout=10).raise_for_status()
-    server.stop()
-
-
-def test_a_kinesis_shard_replayed_from_an_old_checkpoint_adds_no_event(moto_kinesis, tmp_path):
+@pytest.mark.usefixtures("moto_kinesis")
+def test_a_kinesis_shard_replayed_from_an_old_checkpoint_adds_no_event(tmp_path):
     settings = load_settings({**os.environ, "DATA_DIR": str(tmp_path / "data"), "SF": "0.01"})
     ctx = SimContext(settings)
     shop.init(ctx, date(1998, 1, 3))
