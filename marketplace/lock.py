@@ -104,6 +104,9 @@ def describe(record: dict) -> str:
 def _acquire(fd: int, settings: Settings, wait: float) -> bool:
     """Take the lock on ``fd`` (True), or find an ancestor holding it (False); else fail after ``wait``."""
     deadline = time.monotonic() + wait
+    # A record naming a process that is gone: a reader (`marketplace lock`) held the lock
+    # for an instant, or a new holder has not written its record yet; try again a moment.
+    grace = time.monotonic() + 1.0
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -113,7 +116,8 @@ def _acquire(fd: int, settings: Settings, wait: float) -> bool:
         record = _read_holder(lock_path(settings))
         if record.get("pid") in {os.getpid(), *_ancestors()}:
             return False
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline and (now >= grace or _alive(record.get("pid"))):
             then = (
                 f"waited {wait:g} s for it; raise LOCK_WAIT_SECONDS to wait longer"
                 if wait
@@ -156,5 +160,5 @@ def exec_locked(settings: Settings, command: Sequence[str]) -> None:
             os.set_inheritable(fd, True)
         try:
             os.execvp(command[0], list(command))
-        except FileNotFoundError:
-            raise PlatformError(f"command not found: {command[0]}") from None
+        except OSError as exc:
+            raise PlatformError(f"cannot run {command[0]}: {exc.strerror}") from None
