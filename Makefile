@@ -68,8 +68,9 @@ ingest: setup ## Run the dlt pipelines: new and changed source rows into the lak
 process: setup ## Run the processing jobs (Spark or DuckDB) from landing/ into processed/
 	$(CLI) process all
 
+# dbt writes the warehouse, so build and freshness run under the DATA_DIR lock (marketplace lock).
 build: setup ## dbt build (seeds, models, snapshots, tests) on DBT_TARGET; keeps its manifest for dev-build
-	$(DBT) build --target $(DBT_TARGET)
+	$(CLI) lock -- $(DBT) build --target $(DBT_TARGET)
 	$(if $(filter dev ci,$(DBT_TARGET)),$(MAKE) save-state)
 
 # After a build that passed (make stops at the first failing command), the manifest of
@@ -79,14 +80,12 @@ save-state:
 	mkdir -p "$(DBT_STATE_DIR)"
 	cp "$${DBT_TARGET_PATH:-target}/manifest.json" "$(DBT_STATE_DIR)/manifest.json"
 
+# One lock for the whole run: no other writer gets in between its steps.
 run: setup ## Ingest, process and build, no re-simulation (after make advance)
-	$(MAKE) ingest
-	$(MAKE) process
-	$(MAKE) build
-	$(MAKE) freshness
+	$(CLI) lock -- $(MAKE) ingest process build freshness
 
 freshness: setup ## dbt source freshness: did the last ingestion land recently?
-	$(DBT) source freshness --target $(DBT_TARGET)
+	$(CLI) lock -- $(DBT) source freshness --target $(DBT_TARGET)
 
 docs: setup ## Generate the dbt docs and lineage site and serve it on http://127.0.0.1:$DOCS_PORT (8080)
 	$(CLI) docs serve

@@ -87,6 +87,13 @@ VARIABLES: tuple[Variable, ...] = (
         _PLATFORM,
         INGEST_DESTINATIONS,
     ),
+    Variable(
+        "LOCK_WAIT_SECONDS",
+        "0",
+        "How long a command that writes to DATA_DIR waits for another one holding its lock "
+        "($DATA_DIR/.marketplace.lock) before failing; 0 fails at once.",
+        _PLATFORM,
+    ),
     # -- duckdb -------------------------------------------------------------------------
     Variable(
         "DUCKDB_MEMORY_LIMIT",
@@ -278,6 +285,7 @@ class Settings:
     dbt_target_path: Path  # relative to the dbt project unless absolute
     shop_db_url: str = field(repr=False)
     ingest_destination: str
+    lock_wait_seconds: float
     tpch_cache_dir: Path | None
     payments_api_rate_limit: float
     clickstream_delivery: str
@@ -478,6 +486,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dbt_target_path=Path(read.text("DBT_TARGET_PATH")),
         shop_db_url=read.text("SHOP_DB_URL", f"sqlite:///{data_dir / 'sources' / 'shop.db'}"),
         ingest_destination=read.choice("INGEST_DESTINATION"),
+        lock_wait_seconds=read.number("LOCK_WAIT_SECONDS", 0, 86400),
         tpch_cache_dir=Path(tpch_cache).absolute() if tpch_cache else None,
         payments_api_rate_limit=read.number("PAYMENTS_API_RATE_LIMIT", 0.0, 1.0),
         clickstream_delivery=read.choice("CLICKSTREAM_DELIVERY"),

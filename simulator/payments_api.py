@@ -56,6 +56,7 @@ class Faults:
     server_errors: int = 0  # the first N list requests answer 503
     truncated_pages: int = 0  # the first N data pages are cut off mid-JSON
     garbage_pages: int = 0  # the first N data pages are HTML, not JSON
+    repeated_pages: int = 0  # the first N pages followed by another are served twice (their next_cursor points back)
     cursor_ttl: float = DEFAULT_CURSOR_TTL
 
 
@@ -81,6 +82,7 @@ class PaymentsServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._list_requests = 0
         self._data_pages = 0
+        self._repeated: set[tuple] = set()
 
     def authorized(self, header: str | None) -> bool:
         """Whether an Authorization header carries this server's bearer token.
@@ -114,6 +116,14 @@ class PaymentsServer(ThreadingHTTPServer):
             if self._data_pages <= faults.garbage_pages + faults.truncated_pages:
                 return HTTPStatus.OK, "truncated"
             return HTTPStatus.OK, None
+
+    def repeat_page(self, page: tuple) -> bool:
+        """Whether this page's next_cursor should lead back to the page itself (once per page)."""
+        with self._lock:
+            if page in self._repeated or len(self._repeated) >= self.faults.repeated_pages:
+                return False
+            self._repeated.add(page)
+            return True
 
     def record(self, path: str, status: int) -> None:
         with self._lock:
@@ -170,8 +180,10 @@ class Handler(BaseHTTPRequestHandler):
                 if value:
                     where.append(f"{column} {sql} ?")
                     args.append(int_param(query, f"{column}[{op}]", 0))
+        page = (path, None)
         if query.get("cursor"):
             after_key, after_id = decode_cursor(query["cursor"][0], self.server.faults.cursor_ttl)
+            page = (path, None) if after_key == -1 else (path, after_key, after_id)
             where.append(f"({sort_key}, id) > (?, ?)")
             args.extend([after_key, after_id])
         sql = f"select * from {table}"
@@ -184,12 +196,16 @@ class Handler(BaseHTTPRequestHandler):
         has_more = len(rows) > limit
         data = [render(table, row) for row in rows[:limit]]
         last = data[-1] if has_more else None
+        next_cursor = encode_cursor(last[sort_key], last["id"]) if last else None
+        if last and self.server.repeat_page(page):
+            # Back to this page: its own cursor, or one before every row for the first page.
+            next_cursor = query["cursor"][0] if query.get("cursor") else encode_cursor(-1, "")
         return {
             "object": "list",
             "url": path,
             "has_more": has_more,
             "data": data,
-            "next_cursor": encode_cursor(last[sort_key], last["id"]) if last else None,
+            "next_cursor": next_cursor,
         }
 
     def fail(self, path, status, kind, message, headers=None, code=None) -> None:

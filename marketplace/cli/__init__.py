@@ -65,6 +65,7 @@ def _register() -> None:
         dev_build,
         docs,
         ingest,
+        lock,
         metrics,
         pg,
         process,
@@ -90,6 +91,7 @@ def _register() -> None:
         metrics.metrics,
         dev_build.dev_build,
         publish.publish,
+        lock.lock,
     ):
         main.add_command(group)
 

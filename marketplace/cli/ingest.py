@@ -7,6 +7,7 @@ import click
 from ingestion import pipelines
 from ingestion.settings import load_settings
 from marketplace import demo
+from marketplace.lock import data_dir_lock
 
 
 @click.command()
@@ -27,8 +28,9 @@ def ingest(names: tuple[str, ...]) -> None:
     """
     settings = load_settings()
     selected = pipelines.PIPELINES if not names or "all" in names else names
-    for name in selected:
-        summary = demo.run_pipeline(name, settings)
-        rows = sum(summary.get("rows", {}).values())
-        where = summary.get("destination", settings.zone_url("raw", name))
-        click.echo(f"{name}: loaded {rows:,} rows into {where}")
+    with data_dir_lock(settings):
+        for name in selected:
+            summary = demo.run_pipeline(name, settings)
+            rows = sum(summary.get("rows", {}).values())
+            where = summary.get("destination", settings.zone_url("raw", name))
+            click.echo(f"{name}: loaded {rows:,} rows into {where}")

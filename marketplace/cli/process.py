@@ -7,6 +7,7 @@ import importlib
 import click
 
 from ingestion.settings import load_settings
+from marketplace.lock import data_dir_lock
 
 # Each job module has run(settings, engine) -> counts of the batch it processed.
 JOBS = {"clickstream": "processing.clickstream"}
@@ -36,15 +37,16 @@ def process(names: tuple[str, ...], engine: str) -> None:
     """
     settings = load_settings()
     selected = tuple(JOBS) if not names or "all" in names else names
-    for name in selected:
-        s = importlib.import_module(JOBS[name]).run(settings, engine)
-        click.echo(
-            f"{name} ({s['engine']}): {s['files']:,} files, {s['delivered']:,} lines → "
-            f"{s['processed']:,} kept, {s['quarantined']:,} quarantined, "
-            f"{s['duplicates']:,} duplicates; {s['partitions_rewritten']} partitions "
-            f"rewritten in {s['seconds']:.1f}s"
-        )
-        publisher = importlib.import_module(PUBLISH[name])
-        if publisher.needed(settings):
-            loaded = publisher.run(settings)
-            click.echo(f"{name}: loaded {sum(loaded['rows'].values()):,} rows into {loaded['destination']}")
+    with data_dir_lock(settings):
+        for name in selected:
+            s = importlib.import_module(JOBS[name]).run(settings, engine)
+            click.echo(
+                f"{name} ({s['engine']}): {s['files']:,} files, {s['delivered']:,} lines → "
+                f"{s['processed']:,} kept, {s['quarantined']:,} quarantined, "
+                f"{s['duplicates']:,} duplicates; {s['partitions_rewritten']} partitions "
+                f"rewritten in {s['seconds']:.1f}s"
+            )
+            publisher = importlib.import_module(PUBLISH[name])
+            if publisher.needed(settings):
+                loaded = publisher.run(settings)
+                click.echo(f"{name}: loaded {sum(loaded['rows'].values()):,} rows into {loaded['destination']}")

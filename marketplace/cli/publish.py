@@ -31,9 +31,11 @@ def publish(fail_fast: bool) -> None:
       marketplace publish --fail-fast         # stop at the first failing test
     """
     from marketplace import publish as wap
+    from marketplace.lock import data_dir_lock
 
     settings = load_settings()
-    outcome = wap.publish(settings, ROOT, fail_fast)
+    with data_dir_lock(settings):  # no build, ingest or other publish while it copies and swaps
+        outcome = wap.publish(settings, ROOT, fail_fast)
     if not outcome.published:
         for failure in outcome.failures:
             click.echo(failure.line(outcome.audit_place), err=True)

@@ -9,6 +9,7 @@ import click
 
 from ingestion.errors import PlatformError
 from ingestion.settings import load_settings, validate_sf
+from marketplace.lock import data_dir_lock
 from simulator import registry
 
 
@@ -57,7 +58,8 @@ def init(sf: float | None, seed: int | None, cutoff, only: tuple[str, ...]) -> N
         settings = replace(settings, sf=validate_sf(sf))
     if seed is not None:
         settings = replace(settings, seed=seed)
-    ctx = init_sources(settings, cutoff.date() if cutoff else None, only=only or None)
+    with data_dir_lock(settings):
+        ctx = init_sources(settings, cutoff.date() if cutoff else None, only=only or None)
     click.echo(f"sources initialised at SF {settings.sf:g}; simulated date is {ctx.clock()}")
 
 
@@ -89,21 +91,22 @@ def advance(days: int, to) -> None:
     from simulator.context import SimContext
 
     settings = load_settings()
-    if to is not None:
-        ctx = SimContext(settings)
-        ctx.require_initialised()
-        clock = ctx.clock()
-        days = (to.date() - clock).days
-        if days <= 0:
-            click.echo(f"simulated date is already {clock}; nothing to release for {to.date()}")
-            return
-        if days > MAX_DAYS_TO:
-            raise PlatformError(
-                f"{to.date()} is {days} days after the simulated date {clock}: at most {MAX_DAYS_TO} days "
-                f"are released at once (the next day is {clock + timedelta(days=1)}; "
-                "`marketplace simulate advance --days N` releases more)"
-            )
-    ctx = advance_sources(settings, days)
+    with data_dir_lock(settings):  # the clock read and the release, one writer
+        if to is not None:
+            ctx = SimContext(settings)
+            ctx.require_initialised()
+            clock = ctx.clock()
+            days = (to.date() - clock).days
+            if days <= 0:
+                click.echo(f"simulated date is already {clock}; nothing to release for {to.date()}")
+                return
+            if days > MAX_DAYS_TO:
+                raise PlatformError(
+                    f"{to.date()} is {days} days after the simulated date {clock}: at most {MAX_DAYS_TO} days "
+                    f"are released at once (the next day is {clock + timedelta(days=1)}; "
+                    "`marketplace simulate advance --days N` releases more)"
+                )
+        ctx = advance_sources(settings, days)
     click.echo(f"simulated date is now {ctx.clock()}")
 
 

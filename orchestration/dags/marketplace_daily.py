@@ -30,7 +30,9 @@ project_dir = daily.dbt_project_dir()
 dbt = daily.executable("dbt")
 selected = list(settings.dag_dbt_select)
 # The tasks' `python -m marketplace` finds the platform's packages where this DAG found them.
-task_env = {"PYTHONPATH": str(daily.CODE_ROOT)}
+# Tasks that write to DATA_DIR take its lock (marketplace/lock.py); those of one run that
+# the scheduler starts together queue for it rather than fail at once.
+task_env = {"PYTHONPATH": str(daily.CODE_ROOT), "LOCK_WAIT_SECONDS": f"{max(settings.lock_wait_seconds, 3600):g}"}
 
 
 def check_settings() -> str:

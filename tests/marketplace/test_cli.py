@@ -56,6 +56,7 @@ def test_the_command_groups_are_the_documented_ones():
         "metrics",
         "dev-build",
         "publish",
+        "lock",
     }
 
 

@@ -10,7 +10,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.sources.filesystem import filesystem
 
 from ingestion.errors import PlatformError
-from ingestion.pipelines import destinations, lake
+from ingestion.pipelines import destinations, lake, recovery
 from ingestion.pipelines.partners import partner_feeds, partner_rejects
 from ingestion.pipelines.partners.helpers import read_new_files
 from ingestion.pipelines.partners.settings import (
@@ -35,6 +35,11 @@ def run(settings: Settings, progress: str = "log") -> dict:
     lake.require_load_ids()
     started = time.monotonic()
     pipeline = _pipeline(settings, PIPELINE_NAME, destinations.for_pipeline(DATASET_NAME, settings), progress)
+    # A killed run's files are in the state already: load its package before reading it.
+    if (settings.pipelines_dir / QUARANTINE_PIPELINE_NAME).exists():
+        quarantine_to = destinations.for_pipeline(DATASET_NAME, settings, zone="quarantine")
+        recovery.finish_interrupted(_pipeline(settings, QUARANTINE_PIPELINE_NAME, quarantine_to, progress))
+    recovery.finish_interrupted(pipeline)
     loaded = dict(_state_files(pipeline))
     listing = filesystem(bucket_url=settings.zone_url("landing", "partners"), file_glob=FILE_GLOB)
     batch = read_new_files(list(listing), loaded, set(loaded.values()))

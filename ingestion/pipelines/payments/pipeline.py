@@ -9,7 +9,7 @@ import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.errors import PlatformError
-from ingestion.pipelines import destinations, lake
+from ingestion.pipelines import destinations, lake, recovery
 from ingestion.pipelines.payments import payments_api
 from ingestion.pipelines.payments.helpers import check_token
 from ingestion.pipelines.payments.settings import BASE_URL_KEY, PIPELINE_NAME, TOKEN_KEY
@@ -51,6 +51,8 @@ def run(
         progress=progress,
     )
     started = time.monotonic()
+    # Else run() would load a killed run's package and skip the pages since its cursors.
+    recovery.finish_interrupted(pipeline)
     try:
         info = pipeline.run(
             payments_api(base_url=base_url, token=token, **source_options),
