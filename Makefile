@@ -26,7 +26,7 @@ RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
 CLI := $(RUN) marketplace
 
-.PHONY: help setup browser demo sources advance ingest process build save-state run freshness docs dashboard metrics bi dev-build publish screenshots test lint lint-fix fmt bench pg-up pg-down clean airflow dag-test airflow-init
+.PHONY: help setup browser demo sources advance ingest process build save-state run freshness docs dashboard metrics bi dev-build publish screenshots test test-slow lint lint-fix fmt bench pg-up pg-down clean airflow dag-test airflow-init
 
 help: ## List the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -124,9 +124,12 @@ lint-fix: setup ## Fix what ruff and sqlfluff can fix (SQL style, Python format)
 
 fmt: lint-fix
 
-test: setup browser ## Lint, then pytest: unit tests and end-to-end runs in temporary DATA_DIRs
+test: setup browser ## Lint, then pytest: unit tests and end-to-end runs in temporary DATA_DIRs (not those marked slow)
 	$(MAKE) lint
-	$(RUN) pytest
+	$(RUN) pytest -m "not slow"
+
+test-slow: setup browser ## The tests marked slow (minutes each: Airflow day runs, crash journeys, PostgreSQL publishes); CI runs them after make test
+	$(RUN) pytest -m slow
 
 bench: setup ## Benchmarks at SF 0.01, 0.1 and 1; writes docs/benchmarks.md
 	$(CLI) bench

@@ -199,6 +199,7 @@ def failed_then_rerun(platform) -> dict:
     return {"day": day, "down": down, "failed": failed, "rerun": rerun, "done": task_states(platform, day)}
 
 
+@pytest.mark.slow  # two `airflow dags test` runs of a whole day
 def test_a_failing_task_is_retried_then_fails_the_run(failed_then_rerun):
     down, failed = failed_then_rerun["down"], failed_then_rerun["failed"]
     assert down.returncode != 0
@@ -209,6 +210,7 @@ def test_a_failing_task_is_retried_then_fails_the_run(failed_then_rerun):
     assert {state for task, (state, _) in failed.items() if task.startswith("dbt.")} == {"upstream_failed"}
 
 
+@pytest.mark.slow  # two `airflow dags test` runs of a whole day
 def test_the_rerun_completes_the_day_and_the_marts_reconcile(failed_then_rerun, platform):
     rerun = failed_then_rerun["rerun"]
     assert rerun.returncode == 0, (rerun.stdout + rerun.stderr)[-6000:]
@@ -217,6 +219,7 @@ def test_the_rerun_completes_the_day_and_the_marts_reconcile(failed_then_rerun, 
     assert reconcile(platform) > 2000
 
 
+@pytest.mark.slow  # two `airflow dags test` runs of a whole day
 def test_the_rerun_duplicates_nothing(failed_then_rerun, platform):
     """Every key the project declares unique is unique in the warehouse after the re-run."""
     assert failed_then_rerun["rerun"].returncode == 0

@@ -38,6 +38,8 @@ from tests.reliability.crashes import PHASES, kill_during
 from tests.reliability.test_malformed_input import assert_lake_holds_exactly, shop_file
 
 pytestmark = pytest.mark.e2e
+# the journey: nine killed runs over three simulated days, minutes of its own
+slow = pytest.mark.slow
 
 PIPELINES = ("shop", "payments", "partners")
 MODELS = (
@@ -98,6 +100,7 @@ def journey(tmp_path_factory) -> dict:
     return {"env": env, "settings": settings, "days": days, "crashes": crashes}
 
 
+@slow
 def test_each_kill_hit_its_phase(journey):
     for crash in journey["crashes"]:
         if crash["phase"] == "extract":
@@ -109,6 +112,7 @@ def test_each_kill_hit_its_phase(journey):
             assert crash["uncommitted_in_lake"] == crash["pending"], f"{crash}: no file landed before the kill"
 
 
+@slow
 def test_no_load_id_in_the_lake_is_uncommitted(journey):
     for name in PIPELINES:
         in_data, committed = lake_loads(journey["settings"], name)
@@ -116,14 +120,17 @@ def test_no_load_id_in_the_lake_is_uncommitted(journey):
         assert in_data <= committed, f"{name}: orphan load ids {in_data - committed}"
 
 
+@slow
 def test_the_shop_lake_holds_every_row_version_once(journey):
     assert assert_lake_holds_exactly(journey["settings"], *journey["days"]) > 0
 
 
+@slow
 def test_shop_marts_reconcile_with_the_source(journey):
     assert reconcile(journey["env"]) > 2000
 
 
+@slow
 def test_payments_marts_equal_the_api_totals(journey):
     settings = journey["settings"]
     totals = payments.totals(payments.store_path(settings.sources_dir))
@@ -141,6 +148,7 @@ def test_payments_marts_equal_the_api_totals(journey):
     assert staged == totals["charge_count"]
 
 
+@slow
 def test_partner_rows_equal_loaded_plus_quarantined(journey):
     settings = journey["settings"]
     landing = Path(partners.landing_url(settings))
@@ -159,6 +167,7 @@ def test_partner_rows_equal_loaded_plus_quarantined(journey):
     assert loaded + quarantined == delivered == recorded
 
 
+@slow
 def test_the_lock_went_with_the_killed_runs(journey):
     assert "is free" in cli(journey["env"], "lock").stdout
 

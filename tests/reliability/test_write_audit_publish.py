@@ -190,6 +190,7 @@ def _live_marts(pg: dict) -> dict[str, tuple]:
 
 
 @pytest.mark.postgres
+@pytest.mark.slow  # loads a PostgreSQL warehouse and builds it twice
 def test_postgres_failing_test_leaves_the_live_schemas_untouched(pg):
     bad_customer = _pg(pg, "select max(c_custkey) + 1000 from raw_shop.customer")[0][0]
     newest = "(select max(_dlt_load_id) from raw_shop.orders)"
@@ -219,6 +220,7 @@ def test_postgres_failing_test_leaves_the_live_schemas_untouched(pg):
 
 
 @pytest.mark.postgres
+@pytest.mark.slow  # loads a PostgreSQL warehouse and builds it twice
 def test_postgres_passing_publish_swaps_the_schemas(pg):
     yesterday = _pg(pg, "select count(*) from analytics.fct_orders")[0][0]
     proc = cli(pg["env"], "publish")
