@@ -22,7 +22,7 @@ from ingestion.settings import load_settings
 
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 # Each module has run(sf, workdir) -> dict of figures; the table is written per module.
-SUITES = ("shop", "clickstream", "payments", "engines")
+SUITES = ("shop", "clickstream", "payments", "engines", "day")
 
 
 def repeats(sf: float) -> int:
