@@ -18,6 +18,11 @@ export DO_NOT_TRACK := 1
 export PROVIDERS__ENABLE_AIRFLOW_SECRETS := false
 
 DAYS ?= 1
+# `make run` (the daily job) tests only the rows it wrote and skips the unit tests (they
+# test SQL logic, which new data cannot break; CI runs them); `make build`, `make run
+# FULL=1`, `make demo` and `make test` test every row (macros/incremental/run_scope_marker.sql).
+FULL ?=
+TESTS_SCOPE ?= all
 export PG_DIR ?= /tmp/marketplace-pg
 # the port `make pg-up` picked, for DBT_TARGET=pg and the warehouse-first pipelines
 export PG_PORT ?= $(shell cat $(PG_DIR)/port 2>/dev/null || echo 5432)
@@ -52,7 +57,7 @@ browser: ## Install Debian's Chromium for the browser tests (apt-get; needs root
 
 demo: setup ## Fresh start: simulate at SF, ingest, build and test, docs, headline numbers
 	$(CLI) simulate init --sf $(SF)
-	$(MAKE) run
+	$(MAKE) run FULL=1
 	$(DBT) docs generate --target $(DBT_TARGET) --quiet
 	$(CLI) report
 
@@ -69,8 +74,8 @@ process: setup ## Run the processing jobs (Spark or DuckDB) from landing/ into p
 	$(CLI) process all
 
 # dbt writes the warehouse, so build and freshness run under the DATA_DIR lock (marketplace lock).
-build: setup ## dbt build (seeds, models, snapshots, tests) on DBT_TARGET; keeps its manifest for dev-build
-	$(CLI) lock -- $(DBT) build --target $(DBT_TARGET)
+build: setup ## dbt build (seeds, models, snapshots, every test on every row) on DBT_TARGET; keeps its manifest for dev-build
+	$(CLI) lock -- $(DBT) build --target $(DBT_TARGET) $(if $(filter run,$(TESTS_SCOPE)),--vars '{tests_scope: run}' --exclude-resource-type unit_test)
 	$(if $(filter dev ci,$(DBT_TARGET)),$(MAKE) save-state)
 
 # After a build that passed (make stops at the first failing command), the manifest of
@@ -81,8 +86,8 @@ save-state:
 	cp "$${DBT_TARGET_PATH:-target}/manifest.json" "$(DBT_STATE_DIR)/manifest.json"
 
 # One lock for the whole run: no other writer gets in between its steps.
-run: setup ## Ingest, process and build, no re-simulation (after make advance)
-	$(CLI) lock -- $(MAKE) ingest process build freshness
+run: setup ## Ingest, process and build, testing only the new rows (after make advance); FULL=1 tests everything
+	$(CLI) lock -- $(MAKE) ingest process build freshness TESTS_SCOPE=$(if $(FULL),all,run)
 
 freshness: setup ## dbt source freshness: did the last ingestion land recently?
 	$(CLI) lock -- $(DBT) source freshness --target $(DBT_TARGET)

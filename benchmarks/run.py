@@ -25,7 +25,7 @@ OUTPUT = ROOT / "docs" / "benchmarks.md"
 # `make bench`) and kept when the tables above it are rewritten.
 NOTES_MARKER = "<!-- Written by hand below this line; make bench keeps it. -->"
 # Each module has run(sf, workdir) -> dict of figures; the table is written per module.
-SUITES = ("shop", "clickstream", "payments", "engines")
+SUITES = ("shop", "clickstream", "payments", "engines", "day")
 
 
 def repeats(sf: float) -> int:

@@ -14,6 +14,8 @@ shows that (docs/deploying-to-aws.md, "CI against a real account").
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import dbt, platform_env
@@ -26,6 +28,10 @@ from tests.engines.conftest import (
     model_count,
 )
 from tests.engines.redshift_wire import RedshiftWireRelay
+
+# Compiled as the daily job runs (`make run`): the data tests' run-scope markers must
+# become SQL on every adapter (macros/incremental/get_where_subquery.sql).
+DAILY = ("--vars", "{tests_scope: run}")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +49,7 @@ def redshift_compiled(pg_server, tmp_path_factory):
             REDSHIFT_SCHEMA="analytics",
             REDSHIFT_SSLMODE="disable",
         )
-        dbt(env, "compile")
+        dbt(env, "compile", *DAILY)
     return data_dir / "target"
 
 
@@ -60,7 +66,7 @@ def athena_compiled(moto_url, tmp_path_factory):
         ATHENA_SCHEMA="analytics",
         **aws_env(moto_url),
     )
-    dbt(env, "compile")
+    dbt(env, "compile", *DAILY)
     return data_dir / "target"
 
 
@@ -84,6 +90,18 @@ def test_compiled_sql_runs_on_the_target_dialect(dialect, fixture, request):
     models = compiled_models(request.getfixturevalue(fixture))
     problems = [p for name, sql in sorted(models.items()) for p in dialects.check(name, sql, dialect)]
     assert not problems, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize(("dialect", "fixture"), TARGETS)
+def test_scoped_data_tests_compile_to_sql(dialect, fixture, request):
+    manifest = json.loads((request.getfixturevalue(fixture) / "manifest.json").read_text())
+    nodes = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+    tests = {n["name"]: n.get("compiled_code") or "" for n in nodes}
+    scoped = [n["name"] for n in nodes if "__rows_of_this_run__" in (n["config"].get("where") or "")]
+    assert scoped, "no data test is scoped to the run any more"
+    assert all(tests[name] for name in scoped), "some scoped data tests were not compiled"
+    leaked = [name for name, sql in tests.items() if "__rows_of_this_run__" in sql]
+    assert not leaked, f"markers left in the SQL of {leaked[:3]}"
 
 
 @pytest.mark.parametrize(

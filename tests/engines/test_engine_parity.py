@@ -37,6 +37,9 @@ from tests.conftest import ROOT, cli, dbt, platform_env
 MARTS = sorted(path.stem for path in (ROOT / "models" / "marts").rglob("*.sql"))
 # Everything: seeds, models, snapshots (not on Spark), data tests and unit tests.
 BUILD = ("build",)
+# PostgreSQL's incremental run is the daily job's (`make run`): tests only on the rows it
+# wrote, through the run-scope table it records first (macros/incremental/).
+DAILY = ("--vars", "{tests_scope: run}")
 ADVANCE_DAYS = "2"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
@@ -62,7 +65,7 @@ def built(pg_server, tmp_path_factory) -> Path:
     cli(lake_env, "simulate", "advance", "--days", ADVANCE_DAYS)
     load_both()
     dbt(lake_env, *BUILD)
-    dbt(pg_env, *BUILD)
+    dbt(pg_env, *BUILD, *DAILY)
     # No Delta/Iceberg offline: Spark rebuilds incremental models in full (docs/engines.md).
     dbt({**lake_env, "DBT_TARGET": "spark"}, *BUILD, "--full-refresh")
     return data_dir

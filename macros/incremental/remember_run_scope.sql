@@ -1,0 +1,65 @@
+{#-
+    on-run-start: with `tests_scope: run`, a `dbt build` or `dbt run` first records, for
+    every incremental model that a test limits with `__rows_of_this_run__(column)`
+    (run_scope_marker.sql), the newest value of that column (run_scope_relation.sql).
+    The tests then check only the rows above it, the rows this run writes. (A load
+    committed in the very microsecond of the newest one merged before would go
+    unchecked until the next full build.)
+    A --full-refresh run drops the table, so that its tests check every row; a run with
+    `tests_scope: all` leaves it alone. A later `dbt test --vars '{tests_scope: run}'`
+    keeps the boundaries of the last scoped build, so it checks what that build wrote.
+    Athena records nothing (its CTAS needs a location per table): there every test
+    checks every row.
+-#}
+{% macro remember_run_scope() %}
+{{ return(adapter.dispatch('remember_run_scope', 'marketplace')()) }}
+{% endmacro %}
+
+{% macro default__remember_run_scope() %}
+{%- if not execute or tests_scope() != 'run' or flags.WHICH not in ['build', 'run'] -%}
+{{ return('') }}
+{%- endif -%}
+{%- set pattern = run_scope_marker() ~ '\(([a-z_][a-z0-9_]*)\)' -%}
+{%- set text = dbt.type_string() -%}
+{#- (database, schema) -> one select per scoped model there -#}
+{%- set by_schema = {} -%}
+{%- set seen = [] -%}
+{#- Tests of models only: a source's tests check every row. -#}
+{%- for test_node in graph.nodes.values() if test_node.resource_type == 'test' -%}
+{%- if test_node.attached_node in graph.nodes -%}
+{%- set model_node = graph.nodes[test_node.attached_node] -%}
+{%- set key = (model_node.database, model_node.schema) -%}
+{%- for column in modules.re.findall(pattern, test_node.config.get('where') or '') -%}
+{%- do by_schema.setdefault(key, []) -%}
+{%- set pair = model_node.alias ~ '.' ~ column -%}
+{#- Only an incremental model keeps rows from earlier runs; any other: every row. -#}
+{%- set incremental = model_node.config.materialized == 'incremental' -%}
+{%- if incremental and column in model_node.columns and pair not in seen -%}
+{%- do seen.append(pair) -%}
+{%- set relation = adapter.get_relation(key[0], key[1], model_node.alias) -%}
+{%- if relation is not none and not flags.FULL_REFRESH -%}
+{%- do by_schema[key].append(
+    "select cast('" ~ model_node.alias ~ "' as " ~ text ~ ") as model_name, "
+    ~ "cast('" ~ column ~ "' as " ~ text ~ ") as column_name, "
+    ~ "cast(max(" ~ column ~ ") as " ~ text ~ ") as boundary from " ~ relation
+) -%}
+{%- endif -%}
+{%- endif -%}
+{%- endfor -%}
+{%- endif -%}
+{%- endfor -%}
+{%- for key, selects in by_schema.items() -%}
+{%- set scope = run_scope_relation(key[0], key[1]) -%}
+{%- set existing = adapter.get_relation(key[0], key[1], scope.identifier) -%}
+{%- if existing is not none -%}{%- do adapter.drop_relation(existing) -%}{%- endif -%}
+{%- if selects -%}
+{%- do run_query('create table ' ~ scope ~ ' as ' ~ (selects | join(' union all '))) -%}
+{%- do adapter.cache_added(scope) -%}
+{%- endif -%}
+{%- endfor -%}
+{{ return('') }}
+{%- endmacro %}
+
+{% macro athena__remember_run_scope() %}
+{{ return('') }}
+{% endmacro %}
