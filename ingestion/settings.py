@@ -29,6 +29,7 @@ SF_MAX = 100.0
 DBT_TARGETS = ("dev", "ci", "pg", "spark", "redshift", "athena")
 LAKE_ZONES = ("landing", "raw", "processed", "quarantine")
 INGEST_DESTINATIONS = ("auto", "lake", "warehouse")
+SHOP_EXTRACT_ENGINES = ("duckdb", "connectorx")
 CLICKSTREAM_DELIVERIES = ("firehose", "kinesis")
 # Who reads a variable: this module, dlt's config providers, dbt (env_var in profiles.yml), the AWS SDK.
 READERS = ("settings", "dlt", "dbt", "aws")
@@ -84,6 +85,13 @@ VARIABLES: tuple[Variable, ...] = (
         "Where pipelines load: auto (what DBT_TARGET implies), lake, or warehouse (raw_* schemas).",
         _PLATFORM,
         INGEST_DESTINATIONS,
+    ),
+    Variable(
+        "SHOP_EXTRACT_ENGINE",
+        "duckdb",
+        "What reads the shop database for dlt: duckdb (its sqlite/postgres scanner, the fast path) or connectorx.",
+        _PLATFORM,
+        SHOP_EXTRACT_ENGINES,
     ),
     # -- the simulator ------------------------------------------------------------------
     Variable("SF", "0.01", f"TPC-H scale factor of the simulated sources, {SF_MIN:g} to {SF_MAX:g}.", _SIM),
@@ -273,6 +281,7 @@ class Settings:
     chromium_path: Path
     bench_sf: tuple[float, ...]
     bench_repeat: int | None
+    shop_extract_engine: str = "duckdb"
 
     @property
     def sources_dir(self) -> Path:
@@ -456,6 +465,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         chromium_path=Path(read.text("CHROMIUM_PATH")),
         bench_sf=bench_sf,
         bench_repeat=read.integer("BENCH_REPEAT", 1, 100),
+        shop_extract_engine=read.choice("SHOP_EXTRACT_ENGINE"),
     )
 
 
