@@ -65,8 +65,7 @@ class DuckDBTableLoader(BaseTableLoader):
         source = (backend_kwargs or {}).get("connection") or SourceConnection(self.get_connection_url())
         con = source.cursor()
         try:
-            sql, params = self.scan_query(con)
-            reader = con.execute(sql, params).to_arrow_reader(self.chunk_size)
+            reader = con.execute(self.scan_query(con)).to_arrow_reader(self.chunk_size)
             empty = True
             for batch in reader:
                 empty = False
@@ -77,8 +76,11 @@ class DuckDBTableLoader(BaseTableLoader):
             con.close()
             source.done()
 
-    def scan_query(self, con: duckdb.DuckDBPyConnection) -> tuple[str, list[Any]]:
-        """The SELECT on the attached table, with the cursor bounds as parameters.
+    def scan_query(self, con: duckdb.DuckDBPyConnection) -> str:
+        """The SELECT on the attached table, the cursor bounds in its WHERE.
+
+        The bounds are literals, not parameters, so that DuckDB pushes them into the
+        scan: the Postgres scanner then sends them to the server.
 
         DuckDB's SQLite scanner reads whole tables (it pushes no filter down), so on an
         incremental run SQLite itself first narrows the rows with the index on the cursor,
@@ -89,7 +91,7 @@ class DuckDBTableLoader(BaseTableLoader):
         scanner, _ = parse_shop_url(self.get_connection_url())
         schema = self.table.schema or ("main" if scanner == "sqlite" else "public")
         table = f"{SOURCE_ALIAS}.{_quoted(schema)}.{_quoted(self.table.name)}"
-        where, params = self._cursor_filter()
+        where = self._cursor_filter()
         names = [column.name for column in self.table.columns]
         since = _day_of(self.last_value) if scanner == "sqlite" and self._narrows_from_last_value() else None
         if since is None:
@@ -104,7 +106,7 @@ class DuckDBTableLoader(BaseTableLoader):
             source = f"sqlite_query('{SOURCE_ALIAS}', '{_literal(inner)}')"
         columns = ", ".join(_select_expression(name, types[name]) for name in names)
         sql = f"select {columns} from {source}"
-        return (f"select * from ({sql}) where {where}" if where else sql), params
+        return f"select * from ({sql}) where {where}" if where else sql
 
     def _narrows_from_last_value(self) -> bool:
         """Whether every row the cursor filter keeps has a cursor at or after the last value."""
@@ -115,9 +117,9 @@ class DuckDBTableLoader(BaseTableLoader):
             and self.on_cursor_value_missing != "include"
         )
 
-    def _cursor_filter(self) -> tuple[str, list[Any]]:
+    def _cursor_filter(self) -> str:
         if not self.incremental or self.incremental.last_value_func not in (max, min):
-            return "", []
+            return ""
         by_max = self.incremental.last_value_func is max
         start = (
             (operator.ge if by_max else operator.le)
@@ -130,19 +132,17 @@ class DuckDBTableLoader(BaseTableLoader):
             else (operator.le if by_max else operator.ge)
         )
         cursor = _quoted(self.cursor_column.name)
-        clauses, params = [], []
+        clauses = []
         if self.last_value is not None:
-            clause = f"{cursor} {_SQL_OPERATORS[start]} ?"
-            params.append(_naive_utc(self.last_value))
+            clause = f"{cursor} {_SQL_OPERATORS[start]} {_sql_value(self.last_value)}"
             if self.end_value is not None:
-                clause = f"{clause} and {cursor} {_SQL_OPERATORS[end]} ?"
-                params.append(_naive_utc(self.end_value))
+                clause = f"{clause} and {cursor} {_SQL_OPERATORS[end]} {_sql_value(self.end_value)}"
             if self.on_cursor_value_missing == "include":
                 clause = f"({clause} or {cursor} is null)"
             clauses.append(clause)
         if self.on_cursor_value_missing == "exclude":
             clauses.append(f"{cursor} is not null")
-        return " and ".join(clauses), params
+        return " and ".join(clauses)
 
 
 def connect_source(url: str) -> duckdb.DuckDBPyConnection:
@@ -183,6 +183,18 @@ def _literal(text: str) -> str:
 
 def _quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def _sql_value(value: Any) -> str:
+    """A cursor value (from dlt's state) as an SQL literal."""
+    value = _naive_utc(value)
+    if isinstance(value, datetime):
+        return f"timestamp '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"date '{value.isoformat()}'"
+    if isinstance(value, bool | int | float):
+        return repr(value)
+    return f"'{_literal(str(value))}'"
 
 
 def _naive_utc(value: Any) -> Any:
