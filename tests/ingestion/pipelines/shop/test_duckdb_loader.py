@@ -50,7 +50,7 @@ def test_duckdb_lands_the_same_tables_as_connectorx(tmp_path, shop_days):
     db = shutil.copyfile(day0, tmp_path / "shop.db")
     lakes = {engine: engine_settings(tmp_path, engine, db) for engine in ENGINES}
     day_rows = {}
-    for engine, settings in lakes.items():
+    for settings in lakes.values():
         pipeline.run(settings, progress=None)
     shutil.copyfile(day1, db)
     for engine, settings in lakes.items():
