@@ -83,17 +83,17 @@ class DuckDBTableLoader(BaseTableLoader):
         scan: the Postgres scanner then sends them to the server.
 
         DuckDB's SQLite scanner reads whole tables (it pushes no filter down), so on an
-        incremental run SQLite itself first narrows the rows with the index on the cursor,
-        to the days from the last value's on (``sqlite_query``); the exact bounds then
-        apply in DuckDB. A day of slack keeps the narrowing a superset whichever way the
-        file writes its timestamps (``YYYY-MM-DD HH:MM:SS`` or ``...THH:MM:SS``).
+        incremental run SQLite itself first narrows the rows with the index on the cursor
+        (``sqlite_query``), to text at or after the last value cut to the second
+        (``YYYY-MM-DD HH:MM:SS``); the exact bounds then apply in DuckDB. The cut keeps
+        the narrowing a superset however the file writes fractions or the ``T``.
         """
         scanner, _ = parse_shop_url(self.get_connection_url())
         schema = self.table.schema or ("main" if scanner == "sqlite" else "public")
         table = f"{SOURCE_ALIAS}.{_quoted(schema)}.{_quoted(self.table.name)}"
         where = self._cursor_filter()
         names = [column.name for column in self.table.columns]
-        since = _day_of(self.last_value) if scanner == "sqlite" and self._narrows_from_last_value() else None
+        since = _text_of(self.last_value) if scanner == "sqlite" and self._narrows_from_last_value() else None
         if since is None:
             source, types = table, dict.fromkeys(names)
         else:
@@ -168,10 +168,10 @@ def _select_expression(column: str, scanned_type: str | None) -> str:
     return f"{name} as {_quoted(column)}" if scanned_type is not None else name
 
 
-def _day_of(value: Any) -> str | None:
-    """``YYYY-MM-DD`` of a date or timestamp cursor value; None for other cursors."""
+def _text_of(value: Any) -> str | None:
+    """A date or timestamp cursor value as SQLite text, to the second; None for other cursors."""
     if isinstance(value, datetime):
-        return _naive_utc(value).date().isoformat()
+        return _naive_utc(value).isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     return None
