@@ -7,7 +7,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from marketplace.devenv import ROOT, child_env
+from marketplace.devenv import BIN, ROOT, child_env  # noqa: F401 (BIN: re-exported for the suites)
 
 # The tests' environment helper, so benchmarks measure what the tests run.
 bench_env = child_env

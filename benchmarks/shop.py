@@ -1,9 +1,15 @@
-"""Foundation figures: simulate, ingest and build the shop path at one scale factor."""
+"""Foundation figures: simulate, ingest and build the shop path at one scale factor.
+
+The shop ingest is measured beside its yardstick, a plain DuckDB ``sqlite_scan`` → ``COPY
+... TO parquet`` of the same eight tables (``plain_export_*``, run as
+``python -m benchmarks.shop SHOP_DB OUT_DIR``), on the same file in the same run.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 from benchmarks.harness import BIN, bench_env, measure
@@ -22,6 +28,8 @@ def run(sf: float, workdir: Path) -> dict:
     env = bench_env(workdir / f"sf{sf:g}", SF=str(sf), TPCH_CACHE_DIR=str(workdir / f"sf{sf:g}" / "cache"))
     cli, dbt = str(BIN / "marketplace"), str(BIN / "dbt")
     simulate = measure([cli, "simulate", "init", "--sf", str(sf), "--only", "shop"], env)
+    shop_db = Path(env["DATA_DIR"]) / "sources" / "shop.db"
+    plain = measure([str(BIN / "python"), "-m", "benchmarks.shop", str(shop_db), str(workdir / "plain_export")], env)
     ingest = measure([cli, "ingest", "shop"], env)
     rows = int(re.search(r"shop: loaded ([\d,]+) rows", ingest.stdout).group(1).replace(",", ""))
     build = measure([dbt, "build", *SHOP_SELECTION], env)
@@ -39,6 +47,9 @@ def run(sf: float, workdir: Path) -> dict:
         "ingest_rows": rows,
         "ingest_rows_per_s": rows / ingest.seconds,
         "ingest_peak_mib": ingest.peak_mib,
+        "plain_export_s": plain.seconds,
+        "plain_export_peak_mib": plain.peak_mib,
+        "ingest_vs_plain_export": ingest.seconds / plain.seconds,
         "build_s": build.seconds,
         "build_models_s": build_models,
         "build_peak_mib": build.peak_mib,
@@ -51,3 +62,22 @@ def run(sf: float, workdir: Path) -> dict:
         "day_vs_full_build": build_day.seconds / build.seconds,
         "day_vs_full_models": day_models / build_models if build_models else float("nan"),
     }
+
+
+def plain_export(shop_db: Path, out_dir: Path) -> None:
+    """The yardstick: every shop table straight from SQLite to one Parquet file, DuckDB alone."""
+    from ingestion import duck
+    from ingestion.pipelines.shop.settings import TABLES
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = duck.connect(":memory:", "sqlite_scanner")
+    try:
+        for table in TABLES:
+            scan = f"select * from sqlite_scan('{shop_db}', '{table}')"
+            con.execute(f"copy ({scan}) to '{out_dir / table}.parquet' (format parquet)")
+    finally:
+        con.close()
+
+
+if __name__ == "__main__":
+    plain_export(Path(sys.argv[1]), Path(sys.argv[2]))

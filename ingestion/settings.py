@@ -29,6 +29,7 @@ SF_MAX = 100.0
 DBT_TARGETS = ("dev", "ci", "pg", "spark", "redshift", "athena")
 LAKE_ZONES = ("landing", "raw", "processed", "quarantine")
 INGEST_DESTINATIONS = ("auto", "lake", "warehouse")
+SHOP_EXTRACT_ENGINES = ("duckdb", "connectorx")
 CLICKSTREAM_DELIVERIES = ("firehose", "kinesis")
 # Who reads a variable: this module, dlt's config providers, dbt (env_var in profiles.yml), the AWS SDK.
 READERS = ("settings", "dlt", "dbt", "aws")
@@ -109,6 +110,13 @@ VARIABLES: tuple[Variable, ...] = (
         "Where DuckDB spills what exceeds DUCKDB_MEMORY_LIMIT, and the clickstream job's scratch files; "
         "local disk. dbt reads it too.",
         _DUCKDB,
+    ),
+    Variable(
+        "SHOP_EXTRACT_ENGINE",
+        "duckdb",
+        "What reads the shop database for dlt: duckdb (its sqlite/postgres scanner, the fast path) or connectorx.",
+        _PLATFORM,
+        SHOP_EXTRACT_ENGINES,
     ),
     # -- the simulator ------------------------------------------------------------------
     Variable("SF", "0.01", f"TPC-H scale factor of the simulated sources, {SF_MIN:g} to {SF_MAX:g}.", _SIM),
@@ -323,6 +331,7 @@ class Settings:
     dag_retries: int
     dag_retry_delay_seconds: int
     dag_dbt_select: tuple[str, ...]
+    shop_extract_engine: str = "duckdb"
 
     @property
     def sources_dir(self) -> Path:
@@ -524,6 +533,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dag_retries=read.integer("DAG_RETRIES", 0, 20),
         dag_retry_delay_seconds=read.integer("DAG_RETRY_DELAY_SECONDS", 0, 86_400),
         dag_dbt_select=tuple(read.text("DAG_DBT_SELECT").split()),
+        shop_extract_engine=read.choice("SHOP_EXTRACT_ENGINE"),
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion import duck
 from ingestion.errors import PlatformError
@@ -139,14 +140,17 @@ def test_a_damaged_shop_database_is_one_line_and_lands_nothing(kind, tmp_path, s
     assert_lake_holds_exactly(settings, day0, day1)
 
 
-def test_a_file_damaged_after_the_check_fails_in_one_error_and_lands_nothing(tmp_path, shop_days):
-    """The driver's panic (a BaseException from Rust) becomes a PlatformError; nothing lands.
+@pytest.mark.parametrize("engine", ["duckdb", "connectorx"])
+def test_a_file_damaged_after_the_check_fails_in_one_error_and_lands_nothing(tmp_path, shop_days, engine):
+    """The extract engine's failure becomes a PlatformError; nothing lands.
 
-    The up-front check is skipped, as when the file is damaged while the run is under way;
-    a first load reads every page, so the extraction meets the damage.
+    DuckDB raises an error inside dlt's extract step; connectorx's driver panics (a
+    BaseException from Rust). The up-front check is skipped, as when the file is damaged
+    while the run is under way; a first load reads every page, so the extraction meets the
+    damage.
     """
     day0, _ = shop_days
-    settings = platform_settings(tmp_path / "data")
+    settings = platform_settings(tmp_path / "data", SHOP_EXTRACT_ENGINE=engine)
     db = place(shop_file(settings), damage_middle(day0.read_bytes()))
 
     with pytest.raises(PlatformError, match=r"is damaged \(database disk image is malformed\)") as caught:
@@ -156,7 +160,11 @@ def test_a_file_damaged_after_the_check_fails_in_one_error_and_lands_nothing(tmp
     while exc is not None:
         chain.append(exc)
         exc = exc.__cause__ or exc.__context__
-    assert any(is_driver_panic(e) for e in chain), f"the driver did not panic: {chain}"
+    if engine == "connectorx":
+        assert any(is_driver_panic(e) for e in chain), f"the driver did not panic: {chain}"
+    else:
+        extraction = [e for e in chain if isinstance(e, PipelineStepFailed) and e.step == "extract"]
+        assert extraction, f"the extraction did not meet the damage: {chain}"
     assert not lake_state(settings), "nothing reached the lake"
     assert not pipeline.make_pipeline(settings, progress=None).has_pending_data
 

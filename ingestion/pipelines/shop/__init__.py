@@ -1,10 +1,12 @@
 """The shop's operational database as a dlt source.
 
-Every table is read with dlt's ``sql_database`` on its Arrow path (connectorx streams
-Arrow batches straight from SQLite or Postgres) and incrementally on ``updated_at``:
-a run reads only rows whose ``updated_at`` is later than the last run's latest (an open
-range: dlt then keeps no per-row hashes in its state, which for tables whose rows all
-share one timestamp would grow with the table). Rows land append-only, one row per
+Every table is read with dlt's ``sql_table`` on its Arrow path and incrementally on
+``updated_at``. DuckDB reads the database (``SHOP_EXTRACT_ENGINE=duckdb``, the default:
+its sqlite/postgres scanner hands Arrow record batches to dlt, see ``duckdb_loader``);
+``connectorx`` is the earlier engine, kept selectable. Either way a run reads only rows
+whose ``updated_at`` is later than the last run's latest (an open range: dlt then keeps
+no per-row hashes in its state, which for tables whose rows all share one timestamp
+would grow with the table). Rows land append-only, one row per
 version; staging in dbt keeps the latest version of each key.
 
 Each batch is cast to the types the database declares, so every shop lands one raw
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 from dlt.extract import DltResource
 from dlt.sources.sql_database import sql_table
 
+from ingestion.pipelines.shop.duckdb_loader import DuckDBTableLoader, SourceConnection
 from ingestion.pipelines.shop.settings import CHUNK_SIZE, CURSOR_COLUMN, MONEY_COLUMNS, MONEY_TYPE, TABLES
 
 
@@ -31,6 +34,7 @@ def shop_database(
     tables: Sequence[str] = TABLES,
     chunk_size: int = CHUNK_SIZE,
     null_columns: Mapping[str, Sequence[str]] | None = None,
+    engine: str = "duckdb",
 ) -> Iterator[DltResource]:
     """One incremental resource per shop table.
 
@@ -38,17 +42,18 @@ def shop_database(
         credentials: SQLAlchemy URL of the shop database (``sqlite:///...`` or ``postgresql://...``).
         tables: the tables to read; all eight TPC-H tables by default.
         chunk_size: rows per Arrow batch.
+        engine: what reads the database: ``duckdb`` or ``connectorx`` (``SHOP_EXTRACT_ENGINE``).
         null_columns: per table, optional text columns the database lacks; they land as nulls
             so that every shop lands the same raw schema (``helpers.check_shop_database``).
     """
     null_columns = null_columns or {}
+    engine_kwargs = _engine_kwargs(engine, credentials, len(tables))
     for table in tables:
         required: set[str] = set()
         resource = sql_table(
             credentials=credentials,
             table=table,
-            backend="connectorx",
-            backend_kwargs={"return_type": "arrow_stream"},
+            **engine_kwargs,
             chunk_size=chunk_size,
             incremental=dlt.sources.incremental(CURSOR_COLUMN, range_start="open"),
             write_disposition="append",
@@ -58,6 +63,18 @@ def shop_database(
         if null_columns.get(table):
             resource.add_map(_with_null_text_columns(tuple(null_columns[table])))
         yield resource
+
+
+def _engine_kwargs(engine: str, credentials: str, tables: int) -> dict:
+    """``sql_table`` arguments that pick the engine reading the database."""
+    if engine == "duckdb":
+        connection = SourceConnection(credentials, readers=tables)
+        return {
+            "backend": "pyarrow",
+            "table_loader_class": DuckDBTableLoader,
+            "backend_kwargs": {"connection": connection},
+        }
+    return {"backend": "connectorx", "backend_kwargs": {"return_type": "arrow_stream"}}
 
 
 def _declare_money_and_nulls(required: set[str]):

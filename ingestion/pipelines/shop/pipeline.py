@@ -38,7 +38,11 @@ def make_pipeline(settings: Settings, progress: str | None = "log") -> dlt.Pipel
 
 
 def make_source(settings: Settings, null_columns: dict[str, tuple[str, ...]] | None = None):
-    return shop_database(credentials=connection_url(settings.shop_db_url), null_columns=null_columns)
+    return shop_database(
+        credentials=connection_url(settings.shop_db_url),
+        null_columns=null_columns,
+        engine=settings.shop_extract_engine,
+    )
 
 
 def run(settings: Settings, progress: str | None = "log") -> dict:

@@ -1,0 +1,126 @@
+"""DuckDB as the shop's extract engine: the same lake as connectorx, and an exact cursor boundary.
+
+Both engines read one SQLite shop at SF 0.01 into their own lake, for the first load
+and for an incremental run a simulated day later; the tables must match in schema
+(types, ``decimal(15,2)`` money, nullability) and in rows, both ways.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from contextlib import closing
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from ingestion import duck
+from ingestion.pipelines.shop import pipeline
+from ingestion.pipelines.shop.settings import MONEY_COLUMNS, TABLES
+from simulator import advance_sources, init_sources
+from tests.conftest import platform_settings
+
+ENGINES = ("connectorx", "duckdb")
+
+
+@pytest.fixture(scope="module")
+def shop_days(tmp_path_factory) -> tuple[Path, Path]:
+    """Copies of the SF 0.01 shop database at its cutoff and one simulated day later."""
+    root = tmp_path_factory.mktemp("shop-days")
+    settings = platform_settings(root / "data")
+    init_sources(settings, date(1998, 7, 25), only=())
+    db = Path(settings.shop_db_url.removeprefix("sqlite:///"))
+    day0 = shutil.copyfile(db, root / "day0.db")
+    advance_sources(settings, 1)
+    return day0, shutil.copyfile(db, root / "day1.db")
+
+
+def engine_settings(root: Path, engine: str, db: Path):
+    return platform_settings(root / engine, SHOP_DB_URL=f"sqlite:///{db}", SHOP_EXTRACT_ENGINE=engine)
+
+
+def raw_files(settings, table: str) -> list[Path]:
+    return sorted(Path(settings.zone_url("raw", "shop", table)).glob("*.parquet"))
+
+
+def test_duckdb_lands_the_same_tables_as_connectorx(tmp_path, shop_days):
+    day0, day1 = shop_days
+    db = shutil.copyfile(day0, tmp_path / "shop.db")
+    lakes = {engine: engine_settings(tmp_path, engine, db) for engine in ENGINES}
+    day_rows = {}
+    for settings in lakes.values():
+        pipeline.run(settings, progress=None)
+    shutil.copyfile(day1, db)
+    for engine, settings in lakes.items():
+        day_rows[engine] = {t: n for t, n in pipeline.run(settings, progress=None)["rows"].items() if n}
+    assert day_rows["duckdb"] == day_rows["connectorx"] and sum(day_rows["duckdb"].values()) > 0
+
+    con = duck.connect()
+    for table in TABLES:
+        schemas = {
+            engine: {pq.read_schema(f).remove_metadata() for f in raw_files(settings, table)}
+            for engine, settings in lakes.items()
+        }
+        assert len(schemas["duckdb"]) == 1 and schemas["duckdb"] == schemas["connectorx"], table
+        (schema,) = schemas["duckdb"]
+        for name in MONEY_COLUMNS & set(schema.names):
+            assert str(schema.field(name).type) == "decimal128(15, 2)", name
+        assert not schema.field("updated_at").nullable, "NOT NULL columns land as required fields"
+        data = [n for n in schema.names if n != "_dlt_load_id"]
+        selects = [
+            f"select {', '.join(data)} from read_parquet('{settings.zone_url('raw', 'shop', table)}/*.parquet')"
+            for settings in lakes.values()
+        ]
+        rows = con.execute(f"select count(*) from ({selects[0]})").fetchone()[0]
+        only_first = con.execute(f"select count(*) from ({selects[0]} except all {selects[1]})").fetchone()[0]
+        only_second = con.execute(f"select count(*) from ({selects[1]} except all {selects[0]})").fetchone()[0]
+        assert rows > 0 and only_first == only_second == 0, f"{table}: {only_first} / {only_second} of {rows} differ"
+    con.close()
+
+
+def _set_updated_at(db: Path, table: str, key: str, keys: list[int], value: str) -> None:
+    with closing(sqlite3.connect(db)) as con, con:
+        con.executemany(f"update {table} set updated_at = ? where {key} = ?", [(value, k) for k in keys])
+
+
+def _landed(settings, table: str, key: str) -> list[tuple[int, datetime]]:
+    con = duck.connect()
+    path = f"{settings.zone_url('raw', 'shop', table)}/*.parquet"
+    rows = con.execute(f"select {key}, updated_at from read_parquet('{path}') order by all").fetchall()
+    con.close()
+    return rows
+
+
+@pytest.mark.parametrize("engine", ENGINES, ids=list(ENGINES))
+def test_the_cursor_neither_skips_nor_repeats_rows_at_its_boundary(tmp_path, shop_days, engine, monkeypatch):
+    """Rows at the last value load once; rows after it, by half a second on the same day, load next run.
+
+    Batches of 7 rows split the rows that share the boundary value across many batches. The
+    source's arguments come from dlt's configuration: the customer table only, 7 rows a batch.
+    """
+    monkeypatch.setenv("SOURCES__SHOP__CHUNK_SIZE", "7")
+    monkeypatch.setenv("SOURCES__SHOP__TABLES", '["customer"]')
+    db = shutil.copyfile(shop_days[0], tmp_path / "shop.db")
+    settings = engine_settings(tmp_path, engine, db)
+    with closing(sqlite3.connect(db)) as con:
+        boundary = con.execute("select max(updated_at) from customer").fetchone()[0]
+        keys = [k for (k,) in con.execute("select c_custkey from customer order by c_custkey limit 40")]
+    at_boundary, after = keys[:20], keys[20:]
+    _set_updated_at(db, "customer", "c_custkey", at_boundary, boundary)
+    first = pipeline.run(settings, progress=None)["rows"]["customer"]
+    with closing(sqlite3.connect(db)) as con:
+        assert first == con.execute("select count(*) from customer").fetchone()[0]
+    last = datetime.fromisoformat(boundary)
+    half_second_later = (last + timedelta(milliseconds=500)).isoformat(sep=" ", timespec="microseconds")
+    _set_updated_at(db, "customer", "c_custkey", after, half_second_later)
+
+    second = pipeline.run(settings, progress=None)["rows"]
+    third = pipeline.run(settings, progress=None)["rows"]
+
+    assert second == {"customer": len(after)}, "only the rows after the boundary"
+    assert third == {"customer": 0}, "nothing new, nothing loaded"
+    landed = _landed(settings, "customer", "c_custkey")
+    assert len(landed) == len(set(landed)) == first + len(after)
+    assert sum(1 for k, ts in landed if k in at_boundary and ts == last) == len(at_boundary)
