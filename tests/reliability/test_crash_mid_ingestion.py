@@ -29,6 +29,7 @@ from ingestion import duck
 from ingestion.pipelines import destinations
 from ingestion.pipelines.payments import payments_api
 from ingestion.pipelines.payments import pipeline as payments_pipeline
+from ingestion.pipelines.shop import pipeline as shop_pipeline
 from marketplace import demo
 from simulator import advance_sources, init_sources, partners, payments
 from simulator import payments_api as local_api
@@ -204,3 +205,25 @@ def test_a_package_committed_halfway_is_loaded_once(tmp_path):
     assert landed == versions == totals["charge_count"]
     in_data, committed = lake_loads(settings, "payments")
     assert in_data == committed == {extracted.name}
+
+
+def test_a_shop_package_committed_halfway_is_loaded_once(tmp_path):
+    """The same half-committed state in the shop pipeline: the re-run loads every row version once."""
+    settings = platform_settings(tmp_path / "data")
+    init_sources(settings, date(1998, 7, 25), only=())
+    pipeline = shop_pipeline.make_pipeline(settings, progress=None)
+    pipeline.extract(shop_pipeline.make_source(settings), loader_file_format=destinations.file_format(pipeline))
+    (extracted,) = Path(pipeline.working_dir).glob("normalize/extracted/*")
+    kept = shutil.copytree(extracted, tmp_path / "extracted")
+    pipeline.normalize()
+    shutil.copytree(kept, extracted)  # the kill's state: normalized, and the extracted copy still there
+    with pytest.raises(PipelineStepFailed, match="Directory not empty"):
+        pipeline.normalize()
+
+    shop_pipeline.run(settings, progress=None)
+
+    assert assert_lake_holds_exactly(settings, shop_file(settings)) > 0
+    in_data, committed = lake_loads(settings, "shop")
+    # the killed run's rows, loaded once; the re-run found nothing new (its load is committed, empty)
+    assert in_data == {extracted.name}
+    assert in_data < committed

@@ -10,7 +10,7 @@ import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.errors import PlatformError
-from ingestion.pipelines import destinations, lake
+from ingestion.pipelines import destinations, lake, recovery
 from ingestion.pipelines.shop import shop_database
 from ingestion.pipelines.shop.helpers import (
     check_lake_writable,
@@ -73,12 +73,10 @@ def extract_and_load(settings: Settings, pipeline: dlt.Pipeline, null_columns: d
     A source that breaks during extraction (damaged after the up-front check passed)
     leaves nothing behind: the load package is committed only after every table was read.
     """
+    # dlt's run() would load a killed run's pending package and skip new data: load it
+    # first (and drop the copy a kill in the middle of normalize's commit leaves behind).
+    recovery.finish_interrupted(pipeline)
     try:
-        if pipeline.has_pending_data:
-            # dlt's run() would load the pending package and skip new data; do both.
-            log.warning("shop: finishing the load package of an interrupted run first")
-            pipeline.normalize()
-            pipeline.load().raise_on_failed_jobs()
         info = pipeline.run(make_source(settings, null_columns), loader_file_format=destinations.file_format(pipeline))
     except PipelineStepFailed as exc:
         if exc.step == "extract":
