@@ -14,6 +14,7 @@ export DBT_STATE_DIR ?= $(DATA_DIR)/state/prod
 export RUNTIME__DLTHUB_TELEMETRY := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
+
 # dlt would import Airflow and read its secrets from an Airflow Variable; they come from the environment.
 export PROVIDERS__ENABLE_AIRFLOW_SECRETS := false
 

@@ -52,12 +52,14 @@ def init(sf: float | None, seed: int | None, cutoff, only: tuple[str, ...]) -> N
       SHOP_DB_URL=postgresql://postgres@localhost:5433/shop marketplace simulate init
     """
     from simulator import init_sources
+    from simulator.footprint import require_disk_space
 
     settings = load_settings()
     if sf is not None:
         settings = replace(settings, sf=validate_sf(sf))
     if seed is not None:
         settings = replace(settings, seed=seed)
+    require_disk_space(settings)  # before the lock file: nothing written when it cannot fit
     with data_dir_lock(settings):
         ctx = init_sources(settings, cutoff.date() if cutoff else None, only=only or None)
     click.echo(f"sources initialised at SF {settings.sf:g}; simulated date is {ctx.clock()}")

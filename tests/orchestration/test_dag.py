@@ -19,6 +19,7 @@ import pytest
 
 from marketplace.devenv import BIN, ROOT
 from orchestration import daily
+from simulator import payments_api as local_api
 from tests.conftest import cli, dbt, platform_env, run
 from tests.e2e.test_shop_reconciliation import reconcile
 
@@ -191,7 +192,7 @@ def failed_then_rerun(platform) -> dict:
         platform,
         day,
         SOURCES__PAYMENTS__BASE_URL="http://127.0.0.1:9",  # the discard port: nothing answers
-        SOURCES__PAYMENTS__TOKEN="test-token",
+        SOURCES__PAYMENTS__TOKEN=local_api.LOCAL_TOKEN,
         DAG_RETRIES="1",
     )
     failed = task_states(platform, day)
