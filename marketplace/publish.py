@@ -39,6 +39,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion import duck
 from ingestion.errors import PlatformError
 from ingestion.settings import Settings
 from marketplace.devenv import BIN, caller_env
@@ -207,14 +208,14 @@ def _signature(live: Path) -> tuple:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns, wal.exists() and wal.stat().st_mtime_ns
 
 
-def _checkpoint(live: Path) -> None:
+def _checkpoint(live: Path, settings: Settings) -> None:
     """Fold a write-ahead log left by a writer that did not close cleanly into the file itself.
 
     The copy must be one self-contained file: a stale log beside a swapped-in file would
     be replayed onto the wrong database.
     """
     try:
-        con = duckdb.connect(str(live))
+        con = duck.connect(str(live), settings=settings)
     except duckdb.IOException as exc:
         raise PlatformError(f"the warehouse {live} is in use ({str(exc)[:200]}); nothing was published") from None
     try:
@@ -252,7 +253,7 @@ def publish_duckdb(settings: Settings, project_dir: Path, fail_fast: bool = Fals
     before = None
     if live.exists():
         if _wal(live).exists():
-            _checkpoint(live)
+            _checkpoint(live, settings)
         with _no_writer(live):
             before = _signature(live)
             _clone(live, staged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -91,24 +92,31 @@ def test_marts_reconcile_with_the_source_after_every_advance(journey):
     assert checkpoints == sorted(checkpoints) and checkpoints[-1] > checkpoints[0], "each advance added days"
 
 
+def assert_same_marts(built: Path, rebuilt: str, expected: set[str]) -> dict[str, int]:
+    """Every fct_/dim_ table of ``rebuilt`` (the live warehouse) equals ``built`` row for row; their row counts."""
+    con = duck.connect()
+    con.execute(f"attach '{built}' as built (read_only)")
+    con.execute(f"attach '{rebuilt}' as wh (read_only)")
+    marts = con.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = 'wh' "
+        "and (starts_with(table_name, 'fct_') or starts_with(table_name, 'dim_'))"
+    ).fetchall()
+    assert expected <= {t for _, t in marts}
+    counts = {}
+    for schema, table in marts:
+        rows = counts[table] = con.execute(f"select count(*) from wh.{schema}.{table}").fetchone()[0]
+        for a, b in (("built", "wh"), ("wh", "built")):
+            query = f"select * from {a}.{schema}.{table} except all select * from {b}.{schema}.{table}"
+            diff = con.execute(f"select count(*) from ({query})").fetchone()[0]
+            assert diff == 0, f"{table}: {diff} of {rows} rows in {a} are not in {b}"
+    con.close()
+    return counts
+
+
 def test_incremental_warehouse_equals_a_full_refresh_build(journey, tmp_path):
     env, _ = journey
     warehouse = f"{env['DATA_DIR']}/warehouse.duckdb"
     incremental = tmp_path / "incremental.duckdb"
     shutil.copy(warehouse, incremental)
     dbt(env, "build", "--full-refresh")
-    con = duck.connect()
-    con.execute(f"attach '{incremental}' as inc (read_only)")
-    con.execute(f"attach '{warehouse}' as wh (read_only)")
-    marts = con.execute(
-        "select table_schema, table_name from information_schema.tables where table_catalog = 'wh' "
-        "and (starts_with(table_name, 'fct_') or starts_with(table_name, 'dim_'))"
-    ).fetchall()
-    assert {"fct_orders", "fct_order_lines", "fct_daily_revenue", "dim_customers"} <= {t for _, t in marts}
-    for schema, table in marts:
-        rows = con.execute(f"select count(*) from wh.{schema}.{table}").fetchone()[0]
-        for a, b in (("inc", "wh"), ("wh", "inc")):
-            query = f"select * from {a}.{schema}.{table} except all select * from {b}.{schema}.{table}"
-            diff = con.execute(f"select count(*) from ({query})").fetchone()[0]
-            assert diff == 0, f"{table}: {diff} of {rows} rows in {a} are not in {b}"
-    con.close()
+    assert_same_marts(incremental, warehouse, {"fct_orders", "fct_order_lines", "fct_daily_revenue", "dim_customers"})

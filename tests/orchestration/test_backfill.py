@@ -12,10 +12,9 @@ from datetime import timedelta
 
 import pytest
 
-from ingestion import duck
 from marketplace.devenv import BIN
 from tests.conftest import cli, dbt, run
-from tests.e2e.test_shop_reconciliation import reconcile
+from tests.e2e.test_shop_reconciliation import assert_same_marts, reconcile
 from tests.orchestration.test_dag import SELECT, airflow_env, clock, dag_test, task_states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -49,19 +48,7 @@ def test_the_backfill_equals_one_full_build(backfilled, tmp_path):
     daily = tmp_path / "daily.duckdb"
     shutil.copy(warehouse, daily)
     dbt(env, "build", "--full-refresh", "--select", *SELECT.split(), "--indirect-selection", "cautious")
-    con = duck.connect()
-    con.execute(f"attach '{daily}' as daily (read_only)")
-    con.execute(f"attach '{warehouse}' as wh (read_only)")
-    marts = con.execute(
-        "select table_schema, table_name from information_schema.tables where table_catalog = 'wh' "
-        "and (starts_with(table_name, 'fct_') or starts_with(table_name, 'dim_'))"
-    ).fetchall()
-    assert {"fct_orders", "fct_order_lines", "fct_daily_revenue", "fct_payment_reconciliation"} <= {t for _, t in marts}
-    for schema, table in marts:
-        rows = con.execute(f"select count(*) from wh.{schema}.{table}").fetchone()[0]
-        assert rows > 0, table
-        for a, b in (("daily", "wh"), ("wh", "daily")):
-            query = f"select * from {a}.{schema}.{table} except all select * from {b}.{schema}.{table}"
-            diff = con.execute(f"select count(*) from ({query})").fetchone()[0]
-            assert diff == 0, f"{table}: {diff} of {rows} rows after the backfill differ from the full build"
-    con.close()
+    counts = assert_same_marts(
+        daily, warehouse, {"fct_orders", "fct_order_lines", "fct_daily_revenue", "fct_payment_reconciliation"}
+    )
+    assert all(counts.values()), f"empty marts: {[t for t, n in counts.items() if not n]}"
