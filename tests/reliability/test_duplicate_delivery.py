@@ -171,14 +171,15 @@ def test_a_kinesis_shard_replayed_from_an_old_checkpoint_adds_no_event(tmp_path)
     old = checkpoint.read_bytes()
     kinesis_consumer.run(settings, batch_records=100)
     first = duckdb_job.run(str(lake))
+    landed = {p: p.read_bytes() for p in (lake / "landing" / "clickstream").rglob("*.json.gz")}
     # The checkpoint goes back (a restored backup, a consumer that lost its writes) and the
-    # consumer reads again in other batch sizes: the same records land in other files (a
-    # file whose name comes round again is overwritten and not processed again).
+    # consumer reads again in other batch sizes: the same records land in other files.
     checkpoint.write_bytes(old)
     replayed = kinesis_consumer.run(settings, batch_records=70)["rows"]["events"]
     second = duckdb_job.run(str(lake))
 
     assert replayed > 0 and second["files"] > 0, "the replay landed no new file"
+    assert all(p.read_bytes() == data for p, data in landed.items()), "the replay rewrote a processed file"
     assert second["processed"] == 0, "a replayed event was stored again"
     assert second["delivered"] == second["duplicates"] + second["quarantined"] > 0
     stored, distinct = duckdb.sql(
