@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
 import time
 from datetime import date
 from pathlib import Path
@@ -27,15 +30,21 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion import duck
 from ingestion.pipelines import destinations
+from ingestion.pipelines.clickstream import pipeline as kinesis_consumer
 from ingestion.pipelines.payments import payments_api
 from ingestion.pipelines.payments import pipeline as payments_pipeline
 from ingestion.pipelines.shop import pipeline as shop_pipeline
 from marketplace import demo
+from processing.clickstream import duckdb_job
 from simulator import advance_sources, init_sources, partners, payments
 from simulator import payments_api as local_api
-from tests.conftest import cli, dbt, platform_env, platform_settings
+from tests.conftest import BIN, cli, dbt, platform_env, platform_settings
 from tests.e2e.test_shop_reconciliation import reconcile
-from tests.reliability.crashes import PHASES, kill_during
+from tests.ingestion.pipelines.clickstream.test_kinesis import _landed_lines as landed_lines
+from tests.ingestion.pipelines.clickstream.test_kinesis import _settings as kinesis_settings
+from tests.ingestion.pipelines.clickstream.test_kinesis import _simulate as kinesis_simulate
+from tests.ingestion.pipelines.clickstream.test_kinesis import moto_kinesis  # noqa: F401 (a fixture)
+from tests.reliability.crashes import PHASES, kill_during, start
 from tests.reliability.test_malformed_input import assert_lake_holds_exactly, shop_file
 
 pytestmark = pytest.mark.e2e
@@ -253,3 +262,36 @@ def test_a_shop_package_committed_halfway_is_loaded_once(tmp_path):
     # the killed run's rows, loaded once; the re-run found nothing new (its load is committed, empty)
     assert in_data == {extracted.name}
     assert in_data < committed
+
+
+@slow
+@pytest.mark.usefixtures("moto_kinesis")
+def test_a_killed_kinesis_consumer_lands_every_record_once(tmp_path):
+    """The clickstream consumer (`ingest clickstream` in Kinesis mode, two shards) SIGKILLed
+    the moment its first landing file appears, before or after that batch's checkpoint:
+    the re-run lands every record of the stream once (a batch landed before its checkpoint
+    lands again under the same name, the same bytes), and the job stores each event once."""
+    ctx = kinesis_simulate(tmp_path / "data")
+    lake = Path(ctx.settings.lake_url)
+    landing = lake / "landing" / "clickstream"
+    env = platform_env(tmp_path / "data", SF="0.01", CLICKSTREAM_DELIVERY="kinesis")
+    proc = start(env, str(BIN / "marketplace"), "ingest", "clickstream", stderr=subprocess.STDOUT)
+    while proc.poll() is None and not any(landing.rglob("*.gz")):
+        time.sleep(0.002)
+    assert proc.poll() is None, f"the consumer ended before its first file: {proc.stdout.read()}"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    cli(env, "ingest", "clickstream")
+
+    # every record of the stream, read once more from the start by a consumer of its own
+    twin = kinesis_settings(tmp_path / "twin")
+    kinesis_consumer.run(twin)
+    expected = landed_lines(Path(twin.lake_url))
+    assert landed_lines(lake) == expected, "records lost or landed twice"
+    summary = duckdb_job.run(str(lake))
+    assert summary["delivered"] == sum(expected.values())
+    assert summary["delivered"] == summary["processed"] + summary["quarantined"] + summary["duplicates"]
+    stored, distinct = duckdb.sql(
+        f"select count(*), count(distinct event_id) from read_parquet('{lake}/processed/clickstream/*/*.parquet')"
+    ).fetchone()
+    assert stored == distinct == summary["processed"] > 0
