@@ -59,7 +59,7 @@ browser: ## Install Debian's Chromium for the browser tests (apt-get; needs root
 demo: setup ## Fresh start: simulate at SF, ingest, build and test, docs, headline numbers
 	$(CLI) simulate init --sf $(SF)
 	$(MAKE) run FULL=1
-	$(DBT) docs generate --target $(DBT_TARGET) --quiet
+	$(CLI) lock -- $(DBT) docs generate --target $(DBT_TARGET) --quiet
 	$(CLI) report
 
 sources: setup ## Rebuild the simulated sources from scratch at SF (history up to the cutoff)
