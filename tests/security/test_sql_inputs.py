@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from ingestion import duck
 from ingestion.errors import PlatformError
 from ingestion.settings import _BY_NAME, SQL_IDENTIFIER_VARIABLES, SQL_LITERAL_VARIABLES, load_settings
 from tests.conftest import cli, dbt, platform_env
@@ -93,3 +94,27 @@ def test_dbt_accepts_an_integer_lookback_var(tmp_path):
     dbt(env, "parse", "--vars", json.dumps({"clickstream_lookback_days": 7}))
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     assert manifest["metadata"]["project_name"]
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"SHOP_RAW_SCHEMA": 'a"b'}, "the schema of source shop (its *_SCHEMA variable) is not accepted"),
+        ({"LAKE_URL": "x'; drop table t; --"}, "the lake URL (var lake_url, or LAKE_URL / DATA_DIR) is not accepted"),
+    ],
+    ids=["source-schema", "lake-url"],
+)
+def test_a_bare_dbt_run_refuses_an_injected_schema_or_lake_url_before_any_sql(tmp_path, override, expected):
+    """dbt without the platform's CLI (no load_settings): the first on-run-start hook refuses."""
+    env = platform_env(tmp_path, **override)
+    proc = dbt(env, "run", "--select", "metricflow_time_spine", check=False)
+    assert proc.returncode != 0
+    assert expected in proc.stdout
+    with duck.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert not con.execute("select * from information_schema.tables where table_schema != 'main'").fetchall()
+        assert not con.execute("select * from information_schema.tables").fetchall(), "a model ran"
+
+
+def test_a_bare_dbt_run_with_plain_schemas_and_lake_url_passes_the_check(tmp_path):
+    env = platform_env(tmp_path, SHOP_RAW_SCHEMA="raw_shop_2", LAKE_URL=str(tmp_path / "lake"))
+    dbt(env, "run", "--select", "metricflow_time_spine")
