@@ -134,6 +134,14 @@ def test_shop(change, tmp_path):
         assert SHOP_REFUSAL[change] in message, message
         assert lake_files(settings, "raw", "shop") == before, "a refused load wrote to the lake"
         assert not shop_pipeline.make_pipeline(settings, progress=None).has_pending_data
+    if change == "type":  # the source fixed: the withheld customer loads, with the lake's type
+        retype_customer(con, "c_nationkey", "INTEGER")
+        con.execute("update customer set c_nationkey = 3 where c_custkey = 2")
+        con.commit()
+        assert shop_pipeline.run(settings, progress=None)["rows"]["customer"] == 1
+        raw = settings.zone_url("raw", "shop", "customer")
+        keys = duckdb.sql(f"select c_custkey, c_nationkey from read_parquet('{raw}/*.parquet')").fetchall()
+        assert sorted(keys) == [(1, 1), (2, 3)]
     assert_kept(before, lake_files(settings, "raw", "shop"))
 
 
