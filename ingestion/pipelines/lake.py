@@ -48,8 +48,13 @@ def loaded_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
     return {t: n for t, n in info.row_counts.items() if not t.startswith("_dlt")}
 
 
-def root_cause(exc: BaseException) -> str:
+def root_exception(exc: BaseException) -> BaseException:
     while exc.__cause__ is not None:
         exc = exc.__cause__
+    return exc
+
+
+def root_cause(exc: BaseException) -> str:
+    exc = root_exception(exc)
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
