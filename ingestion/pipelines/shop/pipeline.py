@@ -81,7 +81,7 @@ def extract_and_load(settings: Settings, pipeline: dlt.Pipeline, null_columns: d
     except PipelineStepFailed as exc:
         if exc.step == "extract":
             _name_a_damaged_source(settings)
-        raise PlatformError(f"shop pipeline failed at step {exc.step}: {lake.root_cause(exc)}") from exc
+        raise lake.step_failed(exc) from exc
     except BaseException as exc:
         if not is_driver_panic(exc):
             raise
