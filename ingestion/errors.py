@@ -16,8 +16,8 @@ _DISK_PROBLEMS = {
     errno.ENOSPC: ("no space left on the device holding {path}", "free space there"),
     errno.EDQUOT: ("disk quota exceeded on the device holding {path}", "free space there or raise the quota"),
     errno.EROFS: ("{path} is on a read-only file system", "make it writable again (remount it read-write)"),
-    errno.EACCES: ("no permission to write {path}", "give this user write access to it"),
-    errno.EPERM: ("no permission to write {path}", "give this user write access to it"),
+    errno.EACCES: ("permission denied on {path}", "give this user access to it"),
+    errno.EPERM: ("permission denied on {path}", "give this user access to it"),
 }
 RERUN = "then run the same command again: it picks up where this run stopped"
 
