@@ -31,17 +31,12 @@ from pathlib import Path
 import boto3
 import botocore.config
 import botocore.exceptions
-import dlt
-import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dlt.pipeline.exceptions import PipelineStepFailed
 from werkzeug.serving import make_server
 
 from ingestion import duck
 from ingestion.errors import RERUN, storage_problem
-from ingestion.pipelines import lake
 from simulator import init_sources, partners, payments
 from tests.conftest import platform_env, platform_settings
 from tests.reliability.crashes import pending_packages, phase_under_way, start
@@ -175,6 +170,12 @@ def download_lake(endpoint: S3Endpoint, to: Path) -> Path:
     return to / "lake"
 
 
+def downloaded_whole(endpoint: S3Endpoint, to: Path):
+    """Settings whose local lake is a copy of the S3 lake, every file of it checked whole."""
+    assert_every_file_whole(download_lake(endpoint, to))
+    return platform_settings(to)
+
+
 # --- what every case checks ---------------------------------------------------------------------
 
 
@@ -192,6 +193,19 @@ def run_until(env: dict[str, str], name: str, fault: Callable[[], bool]) -> tupl
     assert injected is not None, f"ingest {name} ended (exit {proc.returncode}) before the fault: {err[-3000:]}"
     done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     return done, time.monotonic() - injected
+
+
+def ingest(env: dict[str, str], name: str) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.monotonic()
+    proc = subprocess.run([str(BIN / "marketplace"), "ingest", name], env=env, capture_output=True, text=True)
+    return proc, time.monotonic() - started
+
+
+def rerun(env: dict[str, str], name: str) -> None:
+    """The same command again, once the fault is removed: it must succeed."""
+    proc, seconds = ingest(env, name)
+    print(f"re-run {seconds:.1f} s")
+    assert proc.returncode == 0, proc.stderr[-4000:]
 
 
 def assert_one_error_line(proc: subprocess.CompletedProcess, *names: str) -> str:
@@ -229,7 +243,6 @@ def assert_loads_committed(settings, name: str) -> set[str]:
 
 def payments_landed(settings) -> tuple[int, int]:
     """(charge rows in the raw zone from committed loads, distinct charge versions among them)."""
-    from ingestion import duck
 
     raw = settings.zone_url("raw", "payments")
     committed = f"select load_id from read_json_auto('{raw}/_dlt_loads/*')"
@@ -260,14 +273,8 @@ def test_s3_endpoint_stopping_mid_load(tmp_path, s3):
     in_data, committed = lake_loads(platform_settings(tmp_path / "before"), "payments")
     assert in_data - committed, "a file of the interrupted load reached the lake before the stop"
 
-    started = time.monotonic()
-    proc = subprocess.run(
-        [str(BIN / "marketplace"), "ingest", "payments"], env=env, capture_output=True, text=True, check=False
-    )
-    print(f"re-run {time.monotonic() - started:.1f} s")
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    local = platform_settings(tmp_path / "after")
-    assert_every_file_whole(download_lake(s3, tmp_path / "after"))
+    rerun(env, "payments")
+    local = downloaded_whole(s3, tmp_path / "after")
     assert_loads_committed(local, "payments")
     landed, versions = payments_landed(local)
     assert landed == versions == payments.totals(payments.store_path(settings.sources_dir))["charge_count"]
@@ -294,12 +301,8 @@ def test_s3_endpoint_stopping_mid_read(tmp_path, s3):
     assert not (before / "raw").exists(), "nothing may be written before every file was read"
     assert not pending_packages(settings.pipelines_dir / "partners")
 
-    proc = subprocess.run(
-        [str(BIN / "marketplace"), "ingest", "partners"], env=env, capture_output=True, text=True, check=False
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    local = platform_settings(tmp_path / "after")
-    assert_every_file_whole(download_lake(s3, tmp_path / "after"))
+    rerun(env, "partners")
+    local = downloaded_whole(s3, tmp_path / "after")
     assert_loads_committed(local, "partners")
     assert_partner_rows_once(local)
 
@@ -307,8 +310,6 @@ def test_s3_endpoint_stopping_mid_read(tmp_path, s3):
 def assert_partner_rows_once(settings) -> int:
     """Rows loaded (committed) + quarantined = rows delivered in the distinct landing files."""
     import hashlib
-
-    from ingestion import duck
 
     landing = Path(partners.landing_url(settings))
     unique = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in sorted(landing.glob("*/*.csv"))}
@@ -344,10 +345,12 @@ def shop_platform(data_dir: Path, **overrides: str) -> tuple[dict[str, str], obj
     return platform_env(data_dir, **overrides), settings
 
 
-def ingest(env: dict[str, str], name: str) -> tuple[subprocess.CompletedProcess, float]:
-    started = time.monotonic()
-    proc = subprocess.run([str(BIN / "marketplace"), "ingest", name], env=env, capture_output=True, text=True)
-    return proc, time.monotonic() - started
+def rerun_shop(env: dict[str, str], settings) -> None:
+    """The same command again, the fault removed: every shop row version lands once, from committed loads."""
+    rerun(env, "shop")
+    assert_every_file_whole(Path(settings.lake_url))
+    assert_loads_committed(settings, "shop")
+    assert assert_lake_holds_exactly(settings, shop_file(settings)) > 0
 
 
 @pytest.mark.slow
@@ -365,12 +368,7 @@ def test_lake_disk_full_mid_load(tmp_path, small_disk):
     assert assert_every_file_whole(lake / "raw") > 0, "some files of the load landed whole"
 
     filler.unlink()
-    proc, seconds = ingest(env, "shop")
-    print(f"re-run {seconds:.1f} s")
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert_every_file_whole(lake)
-    assert_loads_committed(settings, "shop")
-    assert assert_lake_holds_exactly(settings, shop_file(settings)) > 0
+    rerun_shop(env, settings)
 
 
 @pytest.mark.slow
@@ -388,12 +386,7 @@ def test_data_dir_disk_full_mid_extract(small_disk):
     assert not any(lake.glob("raw/shop/*/*.parquet")), "nothing may land from a failed extraction"
 
     filler.unlink()
-    proc, seconds = ingest(env, "shop")
-    print(f"re-run {seconds:.1f} s")
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert_every_file_whole(lake)
-    assert_loads_committed(settings, "shop")
-    assert assert_lake_holds_exactly(settings, shop_file(settings)) > 0
+    rerun_shop(env, settings)
 
 
 # --- (c) the lake turns read-only ---------------------------------------------------------------
@@ -446,12 +439,7 @@ def test_lake_read_only_mid_load(tmp_path, read_only_lake):
     assert in_data - committed, "files of the interrupted load are in the lake (staging skips them)"
 
     make_writable()
-    proc, seconds = ingest(env, "shop")
-    print(f"re-run {seconds:.1f} s")
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert_every_file_whole(lake)
-    assert_loads_committed(settings, "shop")
-    assert assert_lake_holds_exactly(settings, shop_file(settings)) > 0
+    rerun_shop(env, settings)
 
 
 # --- the faults themselves, each met for real, and the line it becomes --------------------------
@@ -510,38 +498,3 @@ def test_a_read_only_folder_is_named_with_what_to_do(tmp_path, read_only_lake):
     assert storage_problem(caught.value) == (
         f"{lake}/raw is on a read-only file system: make it writable again (remount it read-write), {RERUN}"
     )
-
-
-@pytest.mark.slow  # dlt's first extraction in a process, then five retries of the load: 25-30 s
-def test_a_file_a_full_disk_cut_short_is_removed_before_dbt_reads_it(tmp_path, small_disk):
-    """dlt copies each file straight to its final name in a local lake: a disk that fills
-    mid-copy leaves it cut short, and DuckDB (dbt) then fails on the whole table, whatever
-    the load id. The failed load's error handling removes it; the next run writes it again."""
-    raw = small_disk / "raw"
-    pipeline = dlt.pipeline(
-        pipeline_name="faults",
-        destination=dlt.destinations.filesystem(bucket_url=str(raw)),
-        dataset_name="demo",
-        pipelines_dir=str(tmp_path / "dlt"),
-    )
-    rows = pa.table({"id": range(2000), "payload": [os.urandom(512).hex() for _ in range(2000)]})  # 2 MiB, random
-    pipeline.extract(dlt.resource(rows, name="big"), loader_file_format="parquet")
-    pipeline.normalize()
-    filler = fill(small_disk, leave=512 * 1024)
-    with pytest.raises(PipelineStepFailed) as caught:
-        pipeline.load()
-    (cut_short,) = raw.glob("demo/big/*.parquet")
-    with duck.connect() as con, pytest.raises(duckdb.Error):
-        con.execute(f"select count(*) from read_parquet('{raw}/demo/big/*.parquet')").fetchall()
-
-    error = lake.step_failed(caught.value)
-
-    assert str(error).startswith(
-        f"faults pipeline failed at step load: no space left on the device holding {cut_short}"
-    )
-    assert not cut_short.exists()
-    filler.unlink()
-    pipeline.load()
-    assert_every_file_whole(raw)
-    with duck.connect() as con:
-        assert con.execute(f"select count(*) from read_parquet('{raw}/demo/big/*.parquet')").fetchone()[0] == len(rows)
