@@ -2,7 +2,8 @@
 
 Each fault is real: moto's S3 served in this process stops answering (its listening
 socket closed, open connections cut) and comes back on the same port with the same
-objects, because moto keeps them in this process; a tmpfs of a few MiB fills up; the lake
+objects, because moto keeps them in this process; a 256 MiB tmpfs is filled up to 1 MiB
+from the end; the lake
 folder is bind-mounted read-only over itself while a load runs (as root, ``chmod``
 would not stop a write, so a read-only mount is the honest fault). Every case checks the
 same three things as the other reliability tests: the failed run ends in one line
