@@ -84,7 +84,7 @@ def extract_and_load(settings: Settings, pipeline: dlt.Pipeline, null_columns: d
             _name_a_damaged_source(settings)
         if isinstance(drift := lake.root_exception(exc), SchemaDrift):
             raise PlatformError(f"shop source {redacted(connection_url(settings.shop_db_url))}: {drift}") from exc
-        raise PlatformError(f"shop pipeline failed at step {exc.step}: {lake.root_cause(exc)}") from exc
+        raise lake.step_failed(exc) from exc
     except BaseException as exc:
         if not is_driver_panic(exc):
             raise
