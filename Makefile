@@ -134,7 +134,7 @@ test: setup browser ## Lint, then pytest: unit tests and end-to-end runs in temp
 	$(MAKE) lint
 	$(RUN) pytest -m "not slow"
 
-test-slow: setup browser ## The tests marked slow (minutes each: Airflow day runs, crash journeys, PostgreSQL publishes); CI runs them after make test
+test-slow: setup browser ## The tests marked slow (minutes each: Airflow day runs, reliability journeys, PostgreSQL publishes); CI runs them after make test
 	$(RUN) pytest -m slow
 
 bench: setup ## Benchmarks at SF 0.01, 0.1 and 1; writes docs/benchmarks.md
