@@ -10,8 +10,10 @@ set and the SQL falls back as macros/pii/pii_salt.sql says.
 from __future__ import annotations
 
 from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt_common.exceptions import DbtRuntimeError
 from duckdb import DuckDBPyConnection
 
+from ingestion.errors import PlatformError
 from ingestion.settings import load_settings
 
 # The name the macros read; a DuckDB variable, not a setting, so no extension is needed.
@@ -20,7 +22,10 @@ VARIABLE = "pii_salt"
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config) -> None:
-        self._salt = load_settings().pii_salt
+        try:
+            self._salt = load_settings().pii_salt
+        except PlatformError as exc:  # dbt prints its own errors in one line, others with a traceback
+            raise DbtRuntimeError(str(exc)) from None
 
     def configure_cursor(self, cursor: DuckDBPyConnection) -> None:
         if self._salt:
