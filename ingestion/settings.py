@@ -179,7 +179,7 @@ VARIABLES: tuple[Variable, ...] = (
         "",
         "Salt of the PII hashes in the marts (docs/security.md), read at run time and never "
         "written into SQL: dbt's DuckDB and Spark sessions read it, make hands it to PostgreSQL "
-        "in PGOPTIONS; no spaces. Unset, the local targets use a public salt; redshift and "
+        "in PGOPTIONS; 16 characters or more, no spaces. Unset, the local targets use a public salt; redshift and "
         "athena read theirs from a table (var pii_salt_table).",
         _WAREHOUSE,
         secret=True,
@@ -483,10 +483,10 @@ def pii_salt(value: str) -> str:
 
     The message never shows the value: it is a secret.
     """
-    if re.search(r"[\s\\]", value):
+    if value and (len(value) < 16 or re.search(r"[\s\\]", value)):
         raise PlatformError(
-            "PII_SALT is not accepted: it may not hold spaces or backslashes (it travels in "
-            "PGOPTIONS on pg); generate one with `openssl rand -hex 32`"
+            "PII_SALT is not accepted: use 16 characters or more, no spaces or backslashes (it "
+            "travels in PGOPTIONS on pg); generate one with `openssl rand -hex 32`"
         )
     return value
 

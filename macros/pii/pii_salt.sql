@@ -5,7 +5,8 @@
     - duckdb: the variable marketplace/pii_salt.py sets on each cursor from PII_SALT;
     - postgres: the setting marketplace.pii_salt (PGOPTIONS='-c marketplace.pii_salt=...',
       or ALTER ROLE ... SET marketplace.pii_salt);
-    - spark: the driver's environment variable PII_SALT (reflect on System.getenv);
+    - spark: the driver's environment variable PII_SALT (reflect on System.getenv, which
+      gives the text 'null' when it is unset);
     - redshift, athena: the one row of the table named by var pii_salt_table, which only
       dbt's role may read.
 
@@ -42,7 +43,7 @@ coalesce(nullif(getvariable('pii_salt'), ''), {{ pii_salt_missing() or "cast(err
 
 {% macro spark__pii_salt() -%}
 coalesce(
-    nullif(reflect('java.lang.System', 'getenv', 'PII_SALT'), ''),
+    nullif(nullif(reflect('java.lang.System', 'getenv', 'PII_SALT'), 'null'), ''),
     {{ pii_salt_missing() or "cast(raise_error('" ~ pii_salt_error_text() ~ "') as string)" }}
 )
 {%- endmacro %}
