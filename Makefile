@@ -27,6 +27,9 @@ TESTS_SCOPE ?= all
 export PG_DIR ?= /tmp/marketplace-pg
 # the port `make pg-up` picked, for DBT_TARGET=pg and the warehouse-first pipelines
 export PG_PORT ?= $(shell cat $(PG_DIR)/port 2>/dev/null || echo 5432)
+# PostgreSQL reads the PII salt from a session setting, which libpq takes from PGOPTIONS
+# (macros/pii/pii_salt.sql); the salt never enters the SQL. PII_SALT holds no spaces.
+export PGOPTIONS := $(strip $(if $(PII_SALT),-c marketplace.pii_salt=$(PII_SALT)) $(PGOPTIONS))
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
