@@ -238,7 +238,7 @@ def test_a_package_committed_halfway_is_loaded_once(tmp_path):
             f"select count(*), count(distinct (id, updated)) from read_parquet('{raw}/charges/*.parquet')"
         ).fetchone()
     assert landed == versions == totals["charge_count"]
-    in_data, committed = lake_loads(settings, "payments")
+    in_data, committed = lake_loads(settings, "payments", read=True)
     assert in_data == committed == {extracted.name}
 
 
@@ -258,7 +258,7 @@ def test_a_shop_package_committed_halfway_is_loaded_once(tmp_path):
     shop_pipeline.run(settings, progress=None)
 
     assert assert_lake_holds_exactly(settings, shop_file(settings)) > 0
-    in_data, committed = lake_loads(settings, "shop")
+    in_data, committed = lake_loads(settings, "shop", read=True)
     # the killed run's rows, loaded once; the re-run found nothing new (its load is committed, empty)
     assert in_data == {extracted.name}
     assert in_data < committed
