@@ -61,8 +61,10 @@ def main(verbose: bool) -> None:
         datefmt="%H:%M:%S",
     )
     if not verbose:
-        # dlt logs a whole traceback for each retry of a load job: pages for one full disk.
-        logging.getLogger("dlt").addFilter(shorten_tracebacks)
+        # dlt logs a whole traceback for each retry of a load job: pages for one full disk;
+        # s3fs's aiohttp futures, failed when an S3 endpoint goes away, reach asyncio's log.
+        for name in ("dlt", "asyncio", "s3fs"):
+            logging.getLogger(name).addFilter(shorten_tracebacks)
     for problem in unknown_variables():
         click.echo(f"warning: {problem}", err=True)
 

@@ -40,9 +40,14 @@ def phase_under_way(working_dir: Path, phase: str) -> bool:
 
 
 def pending_packages(working_dir: Path) -> list[str]:
-    """Load ids of the packages a run left for the next one to finish."""
+    """Load ids of the packages a run left for the next one to finish.
+
+    Only names that are load ids (a timestamp): a kill while dlt moves a finished package
+    to ``load/loaded`` can leave an empty folder with a random name in ``load/normalized``,
+    which no run loads or minds."""
     patterns = ("normalize/extracted/*", "load/new/*", "load/normalized/*")
-    return sorted({p.name for pattern in patterns for p in working_dir.glob(pattern)})
+    found = {p.name for pattern in patterns for p in working_dir.glob(pattern)}
+    return sorted(name for name in found if re.fullmatch(r"\d+(\.\d+)?", name))
 
 
 def start(env: dict[str, str], *args: str, **kwargs) -> subprocess.Popen:
