@@ -13,7 +13,6 @@ show as missing rows.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -36,7 +35,7 @@ from ingestion.pipelines.payments import pipeline as payments_pipeline
 from ingestion.pipelines.shop import pipeline as shop_pipeline
 from marketplace import demo
 from processing.clickstream import duckdb_job
-from simulator import advance_sources, init_sources, partners, payments
+from simulator import advance_sources, init_sources, payments
 from simulator import payments_api as local_api
 from tests.conftest import BIN, cli, dbt, platform_env, platform_settings
 from tests.e2e.test_shop_reconciliation import reconcile
@@ -45,6 +44,7 @@ from tests.ingestion.pipelines.clickstream.test_kinesis import _settings as kine
 from tests.ingestion.pipelines.clickstream.test_kinesis import _simulate as kinesis_simulate
 from tests.ingestion.pipelines.clickstream.test_kinesis import moto_kinesis  # noqa: F401 (a fixture)
 from tests.reliability.crashes import PHASES, kill_during, start
+from tests.reliability.test_duplicate_delivery import delivered_partner_rows
 from tests.reliability.test_malformed_input import assert_lake_holds_exactly, shop_file
 
 pytestmark = pytest.mark.e2e
@@ -187,9 +187,7 @@ def test_payments_marts_equal_the_api_totals(journey):
 @slow
 def test_partner_rows_equal_loaded_plus_quarantined(journey):
     settings = journey["settings"]
-    landing = Path(partners.landing_url(settings))
-    unique = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in sorted(landing.glob("*/*.csv"))}
-    delivered = sum(sum(1 for line in p.read_text().splitlines()[1:] if line.strip()) for p in unique.values())
+    delivered = delivered_partner_rows(settings)
     raw = settings.zone_url("raw", "partners")
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         loaded, reports, distinct, quarantined, recorded = con.execute(

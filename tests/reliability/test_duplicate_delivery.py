@@ -80,11 +80,24 @@ def query(platform, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
+def distinct_partner_files(settings) -> dict[str, Path]:
+    """The partner files of the landing zone by content (a file delivered again, under any
+    name, counts once): {sha256: path}."""
+    landing = Path(partners.landing_url(settings))
+    return {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in sorted(landing.glob("*/*.csv"))}
+
+
+def delivered_partner_rows(settings, unique: dict[str, Path] | None = None) -> int:
+    """Data rows in the distinct partner files."""
+    files = (unique or distinct_partner_files(settings)).values()
+    return sum(sum(1 for line in p.read_text().splitlines()[1:] if line.strip()) for p in files)
+
+
 def test_a_partner_file_under_a_new_name_is_counted_once(platform):
     settings = platform["settings"]
     landing = Path(partners.landing_url(settings))
-    unique = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in sorted(landing.glob("*/*.csv"))}
-    delivered = sum(sum(1 for line in p.read_text().splitlines()[1:] if line.strip()) for p in unique.values())
+    unique = distinct_partner_files(settings)
+    delivered = delivered_partner_rows(settings, unique)
     raw = settings.zone_url("raw", "partners")
     ((loaded, quarantined, recorded, reports, distinct),) = query(
         platform,

@@ -38,10 +38,11 @@ from werkzeug.serving import make_server
 
 from ingestion import duck
 from ingestion.errors import RERUN, storage_problem
-from simulator import init_sources, partners, payments
+from simulator import init_sources, payments
 from tests.conftest import platform_env, platform_settings
 from tests.reliability.crashes import pending_packages, phase_under_way, start
 from tests.reliability.test_crash_mid_ingestion import lake_loads
+from tests.reliability.test_duplicate_delivery import delivered_partner_rows
 from tests.reliability.test_malformed_input import assert_lake_holds_exactly, shop_file
 from tests.simulator import test_footprint
 
@@ -310,11 +311,7 @@ def test_s3_endpoint_stopping_mid_read(tmp_path, s3):
 
 def assert_partner_rows_once(settings) -> int:
     """Rows loaded (committed) + quarantined = rows delivered in the distinct landing files."""
-    import hashlib
-
-    landing = Path(partners.landing_url(settings))
-    unique = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in sorted(landing.glob("*/*.csv"))}
-    delivered = sum(sum(1 for line in p.read_text().splitlines()[1:] if line.strip()) for p in unique.values())
+    delivered = delivered_partner_rows(settings)
     raw, quarantine = settings.zone_url("raw", "partners"), settings.zone_url("quarantine", "partners")
     with duck.connect() as con:
         loaded = con.execute(
