@@ -5,6 +5,10 @@ never enters a compiled model, dbt's logs or its artifacts: it goes from the env
 to the connection here, through a prepared parameter. DuckDB keeps variables per
 connection and a cursor is a new connection, hence ``configure_cursor``. Unset, nothing is
 set and the SQL falls back as macros/pii/pii_salt.sql says.
+
+It also creates the spill folder (``DUCKDB_TEMP_DIRECTORY``, the profiles'
+``temp_directory``) before dbt's connection needs it: DuckDB creates only its last level,
+so a build that spills in a DATA_DIR without ``tmp/`` would fail.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ VARIABLE = "pii_salt"
 class Plugin(BasePlugin):
     def initialize(self, plugin_config) -> None:
         try:
-            self._salt = load_settings().pii_salt
+            settings = load_settings()
         except PlatformError as exc:  # dbt prints its own errors in one line, others with a traceback
             raise DbtRuntimeError(str(exc)) from None
+        self._salt = settings.pii_salt
+        settings.duckdb_temp_directory.mkdir(parents=True, exist_ok=True)
 
     def configure_cursor(self, cursor: DuckDBPyConnection) -> None:
         if self._salt:
