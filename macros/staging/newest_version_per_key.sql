@@ -27,24 +27,24 @@
 {%- do join_conditions.append(versions_cte ~ '.' ~ column ~ ' = ' ~ as ~ '_keys.' ~ column) -%}
 {%- endfor -%}
 {%- set newest_rows -%}
-    from {{ versions_cte }}
-    inner join {{ as }}_keys
-        on {{ join_conditions | join('\n        and ') }}
+from {{ versions_cte }}
+inner join {{ as }}_keys
+    on {{ join_conditions | join('\n        and ') }}
 {%- if is_incremental() %}
-    left join {{ as }}_current
-        on {{ versions_cte }}.{{ unique_key }} = {{ as }}_current.{{ unique_key }}
+left join {{ as }}_current
+    on {{ versions_cte }}.{{ unique_key }} = {{ as }}_current.{{ unique_key }}
 {%- endif %}
-    where
+where
 {%- if is_incremental() %}
-        (
-            {{ as }}_current.{{ unique_key }} is null
-            or {{ versions_cte }}.updated_at > {{ as }}_current.updated_at
-            or (
-                {{ versions_cte }}.updated_at = {{ as }}_current.updated_at
-                and {{ versions_cte }}._loaded_load_id >= {{ as }}_current._loaded_load_id
-            )
+    (
+        {{ as }}_current.{{ unique_key }} is null
+        or {{ versions_cte }}.updated_at > {{ as }}_current.updated_at
+        or (
+            {{ versions_cte }}.updated_at = {{ as }}_current.updated_at
+            and {{ versions_cte }}._loaded_load_id >= {{ as }}_current._loaded_load_id
         )
-        and
+    )
+    and
 {%- endif %}
 {%- endset -%}
 {{ as }}_ranked as (
