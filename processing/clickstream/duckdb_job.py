@@ -376,22 +376,26 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
             "select distinct cast(event_at as date) from candidates where copy = 1 order by 1"
         ).fetchall()
     ]
-    existing_files = [f for day in touched for f in _parquet_files(f"{processed}/event_date={day}")]
+    files = {day: _parquet_files(f"{processed}/event_date={day}") for day in touched}
     columns = ", ".join(contract.EVENT_COLUMNS)
-    if existing_files:
+    remedy = "restore it from a backup of the lake (S3 versioning): the job deduplicates against it"
+    # What is stored already, for the candidates' ids only and in three columns: a day's
+    # re-deliveries reach back to any date of the history, and reading those whole
+    # partitions cost minutes at SF 10 for a few thousand duplicates.
+    stored = [f for day in touched for f in files[day]]
+    if stored:
         _read_lake_parquet(
             con,
-            # distinct: a run that stopped while swapping files may have left a row twice.
-            f"create or replace temp table existing as select distinct {columns}, "
-            "cast(event_date as date) as event_date "
-            "from read_parquet(?, hive_partitioning = true)",
-            existing_files,
-            lambda url: "restore it from a backup of the lake (S3 versioning): the job deduplicates against it",
+            "create or replace temp table stored as select distinct event_id, source_file, line_number "
+            "from read_parquet(?, hive_partitioning = false) "
+            "where event_id in (select event_id from candidates where copy = 1)",
+            stored,
+            lambda url: remedy,
         )
     else:
         con.execute(
-            f"create or replace temp table existing as select {columns}, "
-            "cast(event_at as date) as event_date from candidates where false"
+            "create or replace temp table stored as "
+            "select event_id, source_file, line_number from candidates where false"
         )
     # A stored row with the same file and line is this very delivery, stored by a batch
     # that crashed before its audit: processed, not a duplicate.
@@ -408,12 +412,29 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
                 else 'duplicate'
             end as outcome
         from candidates as c
-        left join existing as e on c.copy = 1 and e.event_id = c.event_id
+        left join stored as e on c.copy = 1 and e.event_id = c.event_id
     """)
     dates = [
         row[0].isoformat()
         for row in con.execute("select distinct event_date from outcome where outcome = 'new' order by 1").fetchall()
     ]
+    # Whole rows only of the partitions this group rewrites.
+    existing_files = [f for day in dates for f in files[day]]
+    if existing_files:
+        _read_lake_parquet(
+            con,
+            # distinct: a run that stopped while swapping files may have left a row twice.
+            f"create or replace temp table existing as select distinct {columns}, "
+            "cast(event_date as date) as event_date "
+            "from read_parquet(?, hive_partitioning = true)",
+            existing_files,
+            lambda url: remedy,
+        )
+    else:
+        con.execute(
+            f"create or replace temp table existing as select {columns}, "
+            "cast(event_at as date) as event_date from candidates where false"
+        )
     con.execute(f"""
         create or replace temp table to_write as
         select {columns}, event_date from outcome where outcome = 'new'
@@ -431,7 +452,7 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
         from outcome
         group by source_file
     """)
-    for table in ("candidates", "existing", "outcome", "to_write"):
+    for table in ("candidates", "stored", "existing", "outcome", "to_write"):
         con.execute(f"drop table {table}")
     return dates
 
