@@ -143,7 +143,7 @@ test-slow: setup browser ## The tests marked slow (minutes each: Airflow day run
 bench: setup ## Benchmarks at SF 0.01, 0.1 and 1; writes docs/benchmarks.md
 	$(CLI) bench
 
-# SF 10 takes about an hour and 40 GB here; its figures are in docs/benchmarks.md ("How cost grows").
+# SF 10 takes about an hour and, by the disk check, 77 GiB free here; its figures are in docs/benchmarks.md ("How cost grows").
 bench-scale: setup ## Every stage of make demo and of a day's make run at SF, timed, with peak memory and disk (make bench-scale SF=10)
 	$(RUN) python -m benchmarks.scale --sf $(SF) --data-dir "$(DATA_DIR)/bench-scale-sf$(SF)"
 
