@@ -32,9 +32,9 @@ def copy_ingested(platform: Path, data: Path) -> None:
     data.mkdir(parents=True)
     for part in ("sources", "lake", "dlt"):
         subprocess.run(["cp", "-al", str(platform / part), str(data / part)], check=True)
-    shutil.rmtree(contract.paths(str(data / "lake"))["processed"])
-    shutil.rmtree(contract.paths(str(data / "lake"))["quarantine"])
-    shutil.rmtree(contract.paths(str(data / "lake"))["audit"])
+    zones = contract.paths(str(data / "lake"))
+    for zone in ZONES:  # processed, quarantine, audit: what the job writes again
+        shutil.rmtree(zones[zone])
 
 
 def arm(platform: Path, data: Path, sf: str, limit: str | None) -> dict:
