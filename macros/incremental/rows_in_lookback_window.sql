@@ -12,18 +12,24 @@
 -#}
 {% macro rows_in_lookback_window(rows_cte, date_column, landed_events, as) %}
 {%- set lookback_days = integer_var('clickstream_lookback_days', 0, 365) -%}
+{%- set rebuild_from = none -%}
+{%- if is_incremental() -%}
+{%- set rebuild_from = clickstream_rebuild_from(
+    this, date_column, landed_events, 1 + lookback_days, 1
+) -%}
+{%- endif -%}
+{%- set first_date = date_literal(rebuild_from) if rebuild_from else 'cast(null as date)' -%}
 {%- if is_incremental() %}
-{{ clickstream_rebuild_from(date_column, landed_events, 1 + lookback_days, 1, as=as ~ '_start') }},
+{{ as }}_start as (
+    select {{ first_date }} as rebuild_from
+),
+{%- endif %}
 
 {{ as }} as (
-    select {{ rows_cte }}.*
+    select *
     from {{ rows_cte }}
-    cross join {{ as }}_start
-    where {{ rows_cte }}.{{ date_column }} >= {{ as }}_start.rebuild_from
-)
-{%- else %}
-{{ as }} as (
-    select * from {{ rows_cte }}
-)
+{%- if rebuild_from is not none %}
+    where {{ date_column }} >= {{ first_date }}
 {%- endif %}
+)
 {%- endmacro %}

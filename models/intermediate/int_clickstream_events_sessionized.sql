@@ -8,38 +8,27 @@
     )
 }}
 
+{%- set rebuild_from = clickstream_rebuild_from(
+    this, 'event_date', ref('stg_clickstream__events'), lookback_days, 0
+) if is_incremental() else none -%}
+
 with
 
 events as (
     select * from {{ ref('stg_clickstream__events') }}
 ),
 
-{% if is_incremental() %}
-
 -- Events arrive up to 3 days late: rebuild the last 3 event dates already built, or from
 -- the day of the oldest event that landed since, when it is older (later than the
 -- lookback: clickstream_rebuild_from.sql); read one day more so that a visit crossing
 -- midnight into the window keeps its true start.
-{{ clickstream_rebuild_from('event_date', 'events', lookback_days, 0, as='window_start') }},
-
 events_in_window as (
-    select events.*
+    select *
     from events
-    cross join window_start
-    where events.event_date >= {{ dbt.dateadd('day', -1, 'window_start.rebuild_from') }}
+    {%- if rebuild_from is not none %}
+    where event_date >= {{ date_literal(rebuild_from, days_before=1) }}
+    {%- endif %}
 ),
-
-{% else %}
-
-window_start as (
-    select cast(null as date) as rebuild_from
-),
-
-events_in_window as (
-    select * from events
-),
-
-{% endif %}
 
 with_previous as (
     select
@@ -97,10 +86,9 @@ sessionized as (
         started.device,
         started.is_session_start
     from started
-    cross join window_start
-    where
-        window_start.rebuild_from is null
-        or started.event_date >= window_start.rebuild_from
+    {%- if rebuild_from is not none %}
+    where started.event_date >= {{ date_literal(rebuild_from) }}
+    {%- endif %}
 )
 
 select * from sessionized
