@@ -1,8 +1,37 @@
 -- An order's revenue must be exactly the sum of its lines' revenue, including after
--- incremental runs that rebuilt only some orders.
+-- incremental runs that rebuilt only some orders. With tests_scope: run (make run), only
+-- the orders this run wrote, or whose lines it wrote (macros/incremental/run_scope_marker.sql).
+
+{%- set orders_written = rows_of_this_run_predicate(ref('fct_orders'), 'updated_at') %}
+{%- set lines_written = rows_of_this_run_predicate(ref('fct_order_lines'), 'updated_at') %}
+{%- set scoped = orders_written != '1 = 1' and lines_written != '1 = 1' %}
 
 with
 
+{% if scoped -%}
+orders_of_this_run as (
+    select order_id from {{ ref('fct_orders') }}
+    where {{ orders_written }}
+    union
+    select order_id from {{ ref('fct_order_lines') }}
+    where {{ lines_written }}
+),
+
+orders as (
+    select fct_orders.*
+    from {{ ref('fct_orders') }} as fct_orders
+    inner join orders_of_this_run
+        on fct_orders.order_id = orders_of_this_run.order_id
+),
+
+order_lines as (
+    select fct_order_lines.*
+    from {{ ref('fct_order_lines') }} as fct_order_lines
+    inner join orders_of_this_run
+        on fct_order_lines.order_id = orders_of_this_run.order_id
+),
+
+{% else -%}
 orders as (
     select * from {{ ref('fct_orders') }}
 ),
@@ -11,6 +40,7 @@ order_lines as (
     select * from {{ ref('fct_order_lines') }}
 ),
 
+{% endif -%}
 line_totals as (
     select
         order_id,

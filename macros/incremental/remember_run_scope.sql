@@ -8,6 +8,8 @@
     A --full-refresh run drops the table, so that its tests check every row; a run with
     `tests_scope: all` leaves it alone. A later `dbt test --vars '{tests_scope: run}'`
     keeps the boundaries of the last scoped build, so it checks what that build wrote.
+    For the clickstream's tests (`__event_dates_of_this_run__(column)`) it records the
+    first event date that int_clickstream_events_sessionized rebuilds in this run.
     Athena records nothing (its CTAS needs a location per table): there every test
     checks every row.
 -#}
@@ -48,6 +50,32 @@
 {%- endfor -%}
 {%- endif -%}
 {%- endfor -%}
+{#- The clickstream's tests (event_dates_marker): the first event date this run rebuilds. -#}
+{%- set model_node = event_dates_model() -%}
+{%- set marked = [] -%}
+{%- for test_node in graph.nodes.values() if test_node.resource_type == 'test' -%}
+{%- if event_dates_marker() ~ '(' in (test_node.config.get('where') or '') -%}
+{%- do marked.append(test_node) -%}
+{%- endif -%}
+{%- endfor -%}
+{%- if marked and model_node is not none -%}
+{%- set key = (model_node.database, model_node.schema) -%}
+{%- do by_schema.setdefault(key, []) -%}
+{%- set relation = adapter.get_relation(key[0], key[1], model_node.alias) -%}
+{%- set events = graph.nodes.get('model.marketplace.stg_clickstream__events') -%}
+{%- set landed = adapter.get_relation(events.database, events.schema, events.alias) if events else none -%}
+{%- if relation is not none and landed is not none and not flags.FULL_REFRESH -%}
+{%- set lookback_days = integer_var('clickstream_lookback_days', 0, 365) -%}
+{%- set first_date = clickstream_rebuild_from(relation, 'event_date', landed, lookback_days, 0) -%}
+{%- if first_date is not none -%}
+{%- do by_schema[key].append(
+    "select cast('" ~ model_node.alias ~ "' as " ~ text ~ ") as model_name, "
+    ~ "cast('" ~ event_dates_marker() ~ "' as " ~ text ~ ") as column_name, "
+    ~ "cast('" ~ first_date ~ "' as " ~ text ~ ") as boundary"
+) -%}
+{%- endif -%}
+{%- endif -%}
+{%- endif -%}
 {%- for key, selects in by_schema.items() -%}
 {%- set scope = run_scope_relation(key[0], key[1]) -%}
 {%- set existing = adapter.get_relation(key[0], key[1], scope.identifier) -%}

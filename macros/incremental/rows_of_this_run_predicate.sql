@@ -21,3 +21,40 @@
 {%- endif -%}
 {{ return(column ~ " > cast('" ~ boundary ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {%- endmacro %}
+
+{#-
+    The SQL that replaces `__event_dates_of_this_run__(column)` (run_scope_marker.sql):
+    `column >= <first event date this run rebuilds>`, as recorded in the run-scope table
+    beside int_clickstream_events_sessionized; otherwise `1 = 1`, every row.
+-#}
+{% macro event_dates_of_this_run_predicate(column) %}
+{%- if not execute or tests_scope() != 'run' -%}{{ return('1 = 1') }}{%- endif -%}
+{%- set model = event_dates_model() -%}
+{%- if model is none -%}{{ return('1 = 1') }}{%- endif -%}
+{%- set scope = run_scope_relation(model.database, model.schema) -%}
+{%- if adapter.get_relation(scope.database, scope.schema, scope.identifier) is none -%}
+{{ return('1 = 1') }}
+{%- endif -%}
+{%- set found = run_query(
+    "select boundary from " ~ scope ~ " where model_name = '" ~ model.alias
+    ~ "' and column_name = '" ~ event_dates_marker() ~ "'"
+) -%}
+{%- set boundary = found.columns[0].values()[0] if found.rows | length == 1 else none -%}
+{%- set is_date = modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', boundary | string) -%}
+{%- if boundary is none or not is_date -%}
+{{ return('1 = 1') }}
+{%- endif -%}
+{{ return(column ~ " >= cast('" ~ boundary ~ "' as date)") }}
+{%- endmacro %}
+
+{#-
+    The graph node of int_clickstream_events_sessionized, whose rebuilt dates scope the
+    clickstream's tests; none if the project has none.
+-#}
+{% macro event_dates_model() %}
+{%- set name = 'int_clickstream_events_sessionized' -%}
+{%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == name -%}
+{{ return(node) }}
+{%- endfor -%}
+{{ return(none) }}
+{%- endmacro %}

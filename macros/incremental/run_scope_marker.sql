@@ -18,3 +18,16 @@
 {% macro run_scope_marker() %}
 {{ return('__rows_of_this_run__') }}
 {%- endmacro %}
+
+{#-
+    The clickstream's marker: `__event_dates_of_this_run__(column)` limits a test, with
+    `tests_scope: run`, to the rows whose `column` (an event or session date) is on or
+    after the first event date this run rebuilds, which remember_run_scope.sql records
+    from int_clickstream_events_sessionized (clickstream_rebuild_from.sql). Every event
+    processed since the last build lies there, so it also scopes the lake's tests (the
+    `clickstream.events` source and stg_clickstream__events) to what the job wrote since,
+    plus the days rebuilt for late events; `tests_scope: all` or no boundary: every row.
+-#}
+{% macro event_dates_marker() %}
+{{ return('__event_dates_of_this_run__') }}
+{%- endmacro %}

@@ -52,7 +52,8 @@ def orphans(env: dict[str, str], scope: str = "1 = 1") -> set[str]:
 
 def failures(env: dict[str, str], test_name: str) -> int:
     results = json.loads((Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
-    found = [r for r in results if r["unique_id"].startswith(f"test.marketplace.{test_name}.")]
+    # A generic test's id ends in a hash, a singular test's in its name.
+    found = [r for r in results if r["unique_id"].split(".")[2] == test_name]
     assert found, f"{test_name} did not run"
     return found[0]["failures"]
 
@@ -122,3 +123,152 @@ def test_the_daily_build_catches_a_bad_row_of_its_own_load(platform, old_orphan,
     new_orphans = orphans(platform, f"lines._loaded_at > timestamp '{boundary}'")
     assert len(new_orphans) == 1 and old_orphan not in new_orphans
     assert failures(platform, ORPHAN_TEST) == len(new_orphans)
+
+
+# The clickstream's tests follow the event dates a run rebuilds (`__event_dates_of_this_run__`).
+EVENTS = [
+    "--select",
+    "source:clickstream.events",
+    "stg_clickstream__events",
+    "int_clickstream_events_sessionized",
+    "--indirect-selection",
+    "cautious",
+]
+SESSIONIZED_UNIQUE = "unique_int_clickstream_events_sessionized_event_id"
+LAKE_SOURCE_UNIQUE = "source_unique_clickstream_events_event_id"
+LAKE_STAGING_UNIQUE = "unique_stg_clickstream__events_event_id"
+
+
+def first_date_rebuilt(env: dict[str, str]):
+    found = warehouse(env, "select boundary from main.dbt_run_scope where column_name = '__event_dates_of_this_run__'")
+    assert len(found) == 1, f"the run recorded no first rebuilt date: {found}"
+    return found[0][0]
+
+
+@pytest.fixture(scope="module")
+def old_duplicate(platform) -> str:
+    """An event twice in the oldest day of the sessionized events, as a bug of long ago would have left it."""
+    warehouse(
+        platform,
+        """
+        insert into main.int_clickstream_events_sessionized
+        select * from main.int_clickstream_events_sessionized
+        where event_date = (select min(event_date) from main.int_clickstream_events_sessionized)
+        limit 1
+        """,
+        read_only=False,
+    )
+    return warehouse(
+        platform, "select event_id from main.int_clickstream_events_sessionized group by 1 having count(*) > 1"
+    )[0][0]
+
+
+@pytest.fixture(scope="module")
+def clickstream_day(platform, old_duplicate, daily_build):
+    """The released day's events landed and processed, then built with the daily scope."""
+    cli(platform, "ingest", "clickstream")
+    cli(platform, "process", "clickstream")
+    return dbt(platform, "build", *EVENTS, *SCOPED, check=False)
+
+
+def test_the_daily_build_checks_the_event_dates_it_rebuilt(platform, old_duplicate, clickstream_day):
+    assert clickstream_day.returncode == 0, clickstream_day.stdout[-3000:]
+    assert failures(platform, SESSIONIZED_UNIQUE) == 0
+    first_date = first_date_rebuilt(platform)
+    oldest, newest_landed = warehouse(
+        platform,
+        "select min(event_date), max(landed_date) from main.stg_clickstream__events",
+    )[0]
+    # The day's events (the newest landing day) lie on or after the first date rebuilt,
+    # the old duplicate before it.
+    days_events = warehouse(
+        platform,
+        "select count(*), min(event_date) from main.stg_clickstream__events "
+        f"where landed_date = date '{newest_landed}'",
+    )[0]
+    assert days_events[0] > 0
+    assert str(oldest) < first_date <= str(days_events[1])
+    copies = warehouse(
+        platform, f"select count(*) from main.int_clickstream_events_sessionized where event_id = '{old_duplicate}'"
+    )
+    assert copies == [(2,)]
+
+
+def test_the_full_test_run_catches_the_old_duplicate(platform, clickstream_day):
+    proc = dbt(platform, "test", "--select", "int_clickstream_events_sessionized", check=False)
+    assert proc.returncode != 0, "the full run should fail on the old duplicate"
+    assert failures(platform, SESSIONIZED_UNIQUE) == 1
+
+
+def test_the_daily_build_catches_a_duplicate_in_the_lake_of_its_dates(platform, clickstream_day):
+    lake = Path(platform["DATA_DIR"]) / "lake" / "processed" / "clickstream"
+    newest = max(lake.glob("event_date=*"))
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select * from read_parquet('{newest}/*.parquet', hive_partitioning = false) limit 1) "
+            f"to '{newest}/a-second-copy.parquet' (format parquet)"
+        )
+    proc = dbt(platform, "build", *EVENTS, *SCOPED, check=False)
+    assert proc.returncode != 0, "the daily build passed over a duplicate event in its dates"
+    assert first_date_rebuilt(platform) <= newest.name.split("=")[1]
+    assert failures(platform, LAKE_SOURCE_UNIQUE) == 1
+    # The source's test failed, so the build stopped before the models that read it.
+    results = json.loads((Path(platform["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
+    statuses = {r["unique_id"]: r["status"] for r in results}
+    assert statuses["model.marketplace.int_clickstream_events_sessionized"] == "skipped"
+    # The staging view's own scoped test, run alone, finds it too.
+    proc = dbt(platform, "test", "--select", "stg_clickstream__events", *SCOPED, check=False)
+    assert proc.returncode != 0
+    assert failures(platform, LAKE_STAGING_UNIQUE) == 1
+
+
+# The singular reconciliation test checks the orders a run wrote, or whose lines it wrote.
+REVENUE = [
+    "--select",
+    "fct_order_lines",
+    "fct_orders",
+    "assert_order_net_revenue_equals_sum_of_lines",
+    "--indirect-selection",
+    "cautious",
+]
+REVENUE_TEST = "assert_order_net_revenue_equals_sum_of_lines"
+
+
+@pytest.fixture(scope="module")
+def revenue_day(platform, daily_build) -> dict[str, int]:
+    """An old order's revenue made wrong in history, then the day's marts built with the daily scope."""
+    old_order = warehouse(platform, "select min(order_id) from main.fct_orders")[0][0]
+    warehouse(
+        platform,
+        f"update main.fct_orders set net_revenue = net_revenue + 1 where order_id = {old_order}",
+        read_only=False,
+    )
+    boundary = warehouse(platform, "select max(updated_at) from main.fct_orders")[0][0]
+    proc = dbt(platform, "build", *REVENUE, *SCOPED, check=False)
+    written = warehouse(
+        platform, f"select min(order_id), count(*) from main.fct_orders where updated_at > timestamp '{boundary}'"
+    )[0]
+    return {"new_order": written[0], "written": written[1], "returncode": proc.returncode, "log": proc.stdout}
+
+
+def test_the_daily_build_checks_only_the_orders_it_wrote(platform, revenue_day):
+    assert revenue_day["written"] > 0, "the day wrote no order"
+    assert revenue_day["returncode"] == 0, revenue_day["log"][-3000:]
+    assert failures(platform, REVENUE_TEST) == 0
+    proc = dbt(platform, "test", "--select", REVENUE_TEST, check=False)
+    assert proc.returncode != 0, "the full run should fail on the old order"
+    assert failures(platform, REVENUE_TEST) == 1
+
+
+def test_the_daily_test_catches_a_wrong_order_of_its_own(platform, revenue_day):
+    warehouse(
+        platform,
+        f"update main.fct_order_lines set net_revenue = net_revenue + 1 where order_id = {revenue_day['new_order']}",
+        read_only=False,
+    )
+    # `dbt test` keeps the boundaries of the last scoped build: this run's orders only.
+    proc = dbt(platform, "test", "--select", REVENUE_TEST, *SCOPED, check=False)
+    assert proc.returncode != 0
+    assert failures(platform, REVENUE_TEST) == 1
+    proc = dbt(platform, "test", "--select", REVENUE_TEST, check=False)
+    assert failures(platform, REVENUE_TEST) == 2

@@ -32,6 +32,8 @@ from tests.engines.redshift_wire import RedshiftWireRelay
 # Compiled as the daily job runs (`make run`): the data tests' run-scope markers must
 # become SQL on every adapter (macros/incremental/get_where_subquery.sql).
 DAILY = ("--vars", "{tests_scope: run}")
+# The markers a data test's `where` names to check only this run's rows (macros/incremental/run_scope_marker.sql).
+MARKERS = ("__rows_of_this_run__", "__event_dates_of_this_run__")
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +99,12 @@ def test_scoped_data_tests_compile_to_sql(dialect, fixture, request):
     manifest = json.loads((request.getfixturevalue(fixture) / "manifest.json").read_text())
     nodes = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
     tests = {n["name"]: n.get("compiled_code") or "" for n in nodes}
-    scoped = [n["name"] for n in nodes if "__rows_of_this_run__" in (n["config"].get("where") or "")]
-    assert scoped, "no data test is scoped to the run any more"
-    assert all(tests[name] for name in scoped), "some scoped data tests were not compiled"
-    leaked = [name for name, sql in tests.items() if "__rows_of_this_run__" in sql]
-    assert not leaked, f"markers left in the SQL of {leaked[:3]}"
+    for marker in MARKERS:
+        scoped = [n["name"] for n in nodes if marker in (n["config"].get("where") or "")]
+        assert scoped, f"no data test is scoped to the run by {marker} any more"
+        assert all(tests[name] for name in scoped), "some scoped data tests were not compiled"
+        leaked = [name for name, sql in tests.items() if marker in sql]
+        assert not leaked, f"{marker} left in the SQL of {leaked[:3]}"
 
 
 @pytest.mark.parametrize(
