@@ -14,7 +14,9 @@
 
     On an incremental run an older version never overwrites a newer one already merged
     (a late retry of an old load), so the incremental result equals a full rebuild; the
-    helper CTE `<as>_current` reads the versions merged into {{ this }}.
+    helper CTE `<as>_current` reads the versions merged into {{ this }} of the keys that
+    came again (a semi-join: at SF 10, joining every merged key took most of a day's
+    52 s in stg_shop__line_items).
     `partition_by` defaults to `unique_key` (pass the natural columns when the key is a
     hash, to rank on cheaper types).
 
@@ -78,6 +80,7 @@ where
         updated_at,
         _loaded_load_id
     from {{ this }}
+    where {{ unique_key }} in (select {{ unique_key }} from {{ versions_cte }})
 ),
 {%- endif %}
 
