@@ -16,7 +16,9 @@ loads as (
     select * from {{ ref('stg_shop__loads') }}
 ),
 
-{{ committed_rows_since_last_run('source', 'loads', as='committed') }},
+{{ committed_rows_since_last_run(
+    'source', 'loads', as='committed', loads=ref('stg_shop__loads')
+) }},
 
 renamed as (
     select
