@@ -5,7 +5,7 @@ reaches a model's body (``type_double()``); inside ``config(...)``, which the te
 drops, any string will do.
 """
 
-DUCKDB_SQL = {"type_double": "double"}
+DUCKDB_SQL = {"type_double": "double", "not_materialized": "not materialized"}
 
 
 def dispatch(macro_name, macro_namespace=None):

@@ -8,11 +8,11 @@
 
 with
 
-customers as (
+customers as {{ not_materialized() }} (
     select * from {{ ref('stg_shop__customers') }}
 ),
 
-orders as (
+orders as {{ not_materialized() }} (
     select * from {{ ref('fct_orders') }}
 ),
 

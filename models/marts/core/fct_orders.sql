@@ -8,11 +8,11 @@
 
 with
 
-orders as (
+orders as {{ not_materialized() }} (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
-order_lines as (
+order_lines as {{ not_materialized() }} (
     select * from {{ ref('fct_order_lines') }}
 ),
 

@@ -8,11 +8,11 @@
 
 with
 
-sessions as (
+sessions as {{ not_materialized() }} (
     select * from {{ ref('fct_sessions') }}
 ),
 
-orders as (
+orders as {{ not_materialized() }} (
     select * from {{ ref('fct_orders') }}
 ),
 
