@@ -15,8 +15,8 @@
 
     The models compare with the date as a literal, not with a subquery, so that DuckDB
     reads only the lake's `event_date=` folders from that date on, and Parquet's min/max
-    of `landed_date` skip the old files here (at SF 10 the subquery read the whole lake:
-    46 s of a day's build).
+    of `landed_date` skip the old files here (with the subquery it read every event:
+    int_clickstream_events_sessionized took 4.8 s of a day's build at SF 3, now 0.8 s).
 
     In a unit test `relation` and `landed_events` are the names of its fixtures' CTEs,
     which no query of its own can read: it returns the same date as a scalar subquery.

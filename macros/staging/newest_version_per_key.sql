@@ -15,8 +15,8 @@
     On an incremental run an older version never overwrites a newer one already merged
     (a late retry of an old load), so the incremental result equals a full rebuild; the
     helper CTE `<as>_current` reads the versions merged into {{ this }} of the keys that
-    came again (a semi-join: at SF 10, joining every merged key took most of a day's
-    52 s in stg_shop__line_items).
+    came again (a semi-join; joining every merged key made stg_shop__line_items' day
+    query at SF 1 take 1.25 s against 0.67 s).
     `partition_by` defaults to `unique_key` (pass the natural columns when the key is a
     hash, to rank on cheaper types).
 
