@@ -63,10 +63,15 @@
 {%- do by_schema.setdefault(key, []) -%}
 {%- set relation = adapter.get_relation(key[0], key[1], model_node.alias) -%}
 {%- set events = graph.nodes.get('model.marketplace.stg_clickstream__events') -%}
-{%- set landed = adapter.get_relation(events.database, events.schema, events.alias) if events else none -%}
+{%- set landed = none -%}
+{%- if events -%}
+{%- set landed = adapter.get_relation(events.database, events.schema, events.alias) -%}
+{%- endif -%}
 {%- if relation is not none and landed is not none and not flags.FULL_REFRESH -%}
 {%- set lookback_days = integer_var('clickstream_lookback_days', 0, 365) -%}
-{%- set first_date = clickstream_rebuild_from(relation, 'event_date', landed, lookback_days, 0) -%}
+{%- set first_date = clickstream_rebuild_from(
+    relation, 'event_date', landed, lookback_days, 0
+) -%}
 {%- if first_date is not none -%}
 {%- do by_schema[key].append(
     "select cast('" ~ model_node.alias ~ "' as " ~ text ~ ") as model_name, "

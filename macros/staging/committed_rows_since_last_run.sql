@@ -21,6 +21,8 @@
     then `select ... from committed`.
 -#}
 {% macro committed_rows_since_last_run(source_cte, loads_cte, as, loads=none) %}
+{#- `source_filter`: the literal ids' filter on the source, when the ids were asked for. -#}
+{%- set source_filter = none -%}
 {%- if is_incremental() and loads is not none and this is not string -%}
 {%- set new_load_ids = [] -%}
 {%- if execute -%}
@@ -34,25 +36,14 @@
 {%- do new_load_ids.append("'" ~ load_id ~ "'") -%}
 {%- endfor -%}
 {%- endif -%}
-{%- set new_loads_in = 'in (' ~ (new_load_ids | join(', ')) ~ ')' if new_load_ids else none %}
+{%- set new_loads_in = 'in (' ~ (new_load_ids | join(', ')) ~ ')' if new_load_ids else none -%}
+{%- set source_filter = source_cte ~ '._dlt_load_id ' ~ new_loads_in if new_loads_in else '1 = 0' %}
 {{ as }}_new_loads as (
     select *
     from {{ loads_cte }}
     where {{ 'load_id ' ~ new_loads_in if new_loads_in else '1 = 0' }}
 ),
-
-{{ as }} as (
-    select
-        {{ source_cte }}.*,
-        {{ as }}_new_loads.load_id,
-        {{ as }}_new_loads.loaded_at
-    from {{ source_cte }}
-    inner join {{ as }}_new_loads
-        on {{ source_cte }}._dlt_load_id = {{ as }}_new_loads.load_id
-    where {{ source_cte ~ '._dlt_load_id ' ~ new_loads_in if new_loads_in else '1 = 0' }}
-)
-{%- else %}
-{%- if is_incremental() %}
+{%- elif is_incremental() %}
 {{ new_loads_since_last_run(loads_cte, as) }},
 {%- else %}
 {{ as }}_new_loads as (
@@ -68,8 +59,10 @@
     from {{ source_cte }}
     inner join {{ as }}_new_loads
         on {{ source_cte }}._dlt_load_id = {{ as }}_new_loads.load_id
-)
+{%- if source_filter %}
+    where {{ source_filter }}
 {%- endif %}
+)
 {%- endmacro %}
 
 {#-
