@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -181,16 +182,29 @@ def downloaded_whole(endpoint: S3Endpoint, to: Path):
 # --- what every case checks ---------------------------------------------------------------------
 
 
-def run_until(env: dict[str, str], name: str, fault: Callable[[], bool]) -> tuple[subprocess.CompletedProcess, float]:
+def run_until(
+    env: dict[str, str], name: str, fault: Callable[[], bool], hold: bool = False
+) -> tuple[subprocess.CompletedProcess, float]:
     """Run ``marketplace ingest <name>``; ``fault()`` is called until it returns True (it injects
     the fault when it sees its moment). Returns the finished run and the seconds it ran on
-    after the fault."""
+    after the fault.
+
+    ``hold``: ``fault()`` only says whether its moment has come, and returns True; the run's
+    process group is then stopped (SIGSTOP) while ``fault()`` is called once more to inject,
+    and continued after. For a fault slower to inject than the step it must interrupt (the
+    shop's load of a small history takes about 20 ms; two `mount` calls about as long)."""
     proc = start(env, str(BIN / "marketplace"), "ingest", name)
     injected = None
     while proc.poll() is None and injected is None:
-        if fault():
+        if fault(False) if hold else fault():
+            if hold:
+                os.killpg(proc.pid, signal.SIGSTOP)
+                try:
+                    fault(True)
+                finally:
+                    os.killpg(proc.pid, signal.SIGCONT)
             injected = time.monotonic()
-        time.sleep(0.002)
+        time.sleep(0.0005 if hold else 0.002)
     out, err = proc.communicate(timeout=600)
     assert injected is not None, f"ingest {name} ended (exit {proc.returncode}) before the fault: {err[-3000:]}"
     done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
@@ -422,13 +436,12 @@ def test_lake_read_only_mid_load(tmp_path, read_only_lake):
     lake = Path(settings.lake_url)
     working_dir = settings.pipelines_dir / "shop"
 
-    def when_loading() -> bool:
-        if phase_under_way(working_dir, "load"):
+    def when_loading(inject: bool) -> bool:
+        if inject:
             make_read_only(lake)
-            return True
-        return False
+        return phase_under_way(working_dir, "load")
 
-    failed, seconds = run_until(env, "shop", when_loading)
+    failed, seconds = run_until(env, "shop", when_loading, hold=True)
 
     line = assert_one_error_line(failed, f"{lake}/raw", "is on a read-only file system")
     print(f"failed {seconds:.1f} s after the lake turned read-only: {line}")
