@@ -22,12 +22,15 @@
 {{ return('') }}
 {%- endif -%}
 {%- set pattern = run_scope_marker() ~ '\(([a-z_][a-z0-9_]*)\)' -%}
-{%- set text = dbt.type_string() -%}
 {#- (database, schema) -> one select per scoped model there -#}
 {%- set by_schema = {} -%}
 {%- set seen = [] -%}
-{#- Tests of models only: a source's tests check every row. -#}
+{%- set event_dates = namespace(marked=false) -%}
 {%- for test_node in graph.nodes.values() if test_node.resource_type == 'test' -%}
+{%- if event_dates_marker() ~ '(' in (test_node.config.get('where') or '') -%}
+{%- set event_dates.marked = true -%}
+{%- endif -%}
+{#- Tests of models only: a source's tests check every row. -#}
 {%- if test_node.attached_node in graph.nodes -%}
 {%- set model_node = graph.nodes[test_node.attached_node] -%}
 {%- set key = (model_node.database, model_node.schema) -%}
@@ -41,9 +44,7 @@
 {%- set relation = adapter.get_relation(key[0], key[1], model_node.alias) -%}
 {%- if relation is not none and not flags.FULL_REFRESH -%}
 {%- do by_schema[key].append(
-    "select cast('" ~ model_node.alias ~ "' as " ~ text ~ ") as model_name, "
-    ~ "cast('" ~ column ~ "' as " ~ text ~ ") as column_name, "
-    ~ "cast(max(" ~ column ~ ") as " ~ text ~ ") as boundary from " ~ relation
+    run_scope_row(model_node.alias, column, 'max(' ~ column ~ ')') ~ ' from ' ~ relation
 ) -%}
 {%- endif -%}
 {%- endif -%}
@@ -52,13 +53,7 @@
 {%- endfor -%}
 {#- The clickstream's tests (event_dates_marker): the first event date this run rebuilds. -#}
 {%- set model_node = event_dates_model() -%}
-{%- set marked = [] -%}
-{%- for test_node in graph.nodes.values() if test_node.resource_type == 'test' -%}
-{%- if event_dates_marker() ~ '(' in (test_node.config.get('where') or '') -%}
-{%- do marked.append(test_node) -%}
-{%- endif -%}
-{%- endfor -%}
-{%- if marked and model_node is not none -%}
+{%- if event_dates.marked and model_node is not none -%}
 {%- set key = (model_node.database, model_node.schema) -%}
 {%- do by_schema.setdefault(key, []) -%}
 {%- set relation = adapter.get_relation(key[0], key[1], model_node.alias) -%}
@@ -74,9 +69,7 @@
 ) -%}
 {%- if first_date is not none -%}
 {%- do by_schema[key].append(
-    "select cast('" ~ model_node.alias ~ "' as " ~ text ~ ") as model_name, "
-    ~ "cast('" ~ event_dates_marker() ~ "' as " ~ text ~ ") as column_name, "
-    ~ "cast('" ~ first_date ~ "' as " ~ text ~ ") as boundary"
+    run_scope_row(model_node.alias, event_dates_marker(), "'" ~ first_date ~ "'")
 ) -%}
 {%- endif -%}
 {%- endif -%}
@@ -91,6 +84,19 @@
 {%- endif -%}
 {%- endfor -%}
 {{ return('') }}
+{%- endmacro %}
+
+{#-
+    One row of the run-scope table; `boundary` is SQL: a literal, or an aggregate that the
+    caller follows with its `from`.
+-#}
+{% macro run_scope_row(model_name, column_name, boundary) %}
+{%- set text = dbt.type_string() -%}
+{{ return(
+    "select cast('" ~ model_name ~ "' as " ~ text ~ ") as model_name, "
+    ~ "cast('" ~ column_name ~ "' as " ~ text ~ ") as column_name, "
+    ~ "cast(" ~ boundary ~ " as " ~ text ~ ") as boundary"
+) }}
 {%- endmacro %}
 
 {% macro athena__remember_run_scope() %}

@@ -6,15 +6,9 @@
 -#}
 {% macro rows_of_this_run_predicate(relation, column) %}
 {%- if not execute or tests_scope() != 'run' -%}{{ return('1 = 1') }}{%- endif -%}
-{%- set scope = run_scope_relation(relation.database, relation.schema) -%}
-{%- if adapter.get_relation(scope.database, scope.schema, scope.identifier) is none -%}
-{{ return('1 = 1') }}
-{%- endif -%}
-{%- set found = run_query(
-    "select boundary from " ~ scope ~ " where model_name = '" ~ relation.identifier
-    ~ "' and column_name = '" ~ column ~ "'"
+{%- set boundary = recorded_boundary(
+    relation.database, relation.schema, relation.identifier, column
 ) -%}
-{%- set boundary = found.columns[0].values()[0] if found.rows | length == 1 else none -%}
 {#- A timestamp that remember_run_scope.sql wrote as text; anything else: every row. -#}
 {%- if boundary is none or not modules.re.fullmatch('[0-9][0-9: .T+-]*', boundary | string) -%}
 {{ return('1 = 1') }}
@@ -31,15 +25,9 @@
 {%- if not execute or tests_scope() != 'run' -%}{{ return('1 = 1') }}{%- endif -%}
 {%- set model = event_dates_model() -%}
 {%- if model is none -%}{{ return('1 = 1') }}{%- endif -%}
-{%- set scope = run_scope_relation(model.database, model.schema) -%}
-{%- if adapter.get_relation(scope.database, scope.schema, scope.identifier) is none -%}
-{{ return('1 = 1') }}
-{%- endif -%}
-{%- set found = run_query(
-    "select boundary from " ~ scope ~ " where model_name = '" ~ model.alias
-    ~ "' and column_name = '" ~ event_dates_marker() ~ "'"
+{%- set boundary = recorded_boundary(
+    model.database, model.schema, model.alias, event_dates_marker()
 ) -%}
-{%- set boundary = found.columns[0].values()[0] if found.rows | length == 1 else none -%}
 {%- set is_date = modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', boundary | string) -%}
 {%- if boundary is none or not is_date -%}
 {{ return('1 = 1') }}
@@ -57,4 +45,20 @@
 {{ return(node) }}
 {%- endfor -%}
 {{ return(none) }}
+{%- endmacro %}
+
+{#-
+    The boundary remember_run_scope.sql recorded for (`model_name`, `column_name`) in the
+    run-scope table of `database`.`schema`, as text; none if there is no such table or row.
+-#}
+{% macro recorded_boundary(database, schema, model_name, column_name) %}
+{%- set scope = run_scope_relation(database, schema) -%}
+{%- if adapter.get_relation(scope.database, scope.schema, scope.identifier) is none -%}
+{{ return(none) }}
+{%- endif -%}
+{%- set found = run_query(
+    "select boundary from " ~ scope ~ " where model_name = '" ~ model_name
+    ~ "' and column_name = '" ~ column_name ~ "'"
+) -%}
+{{ return(found.columns[0].values()[0] if found.rows | length == 1 else none) }}
 {%- endmacro %}
