@@ -382,21 +382,15 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
     # What is stored already, for the candidates' ids only and in three columns: a day's
     # re-deliveries reach back to any date of the history, and reading those whole
     # partitions cost minutes at SF 10 for a few thousand duplicates.
-    stored = [f for day in touched for f in files[day]]
-    if stored:
-        _read_lake_parquet(
-            con,
-            "create or replace temp table stored as select distinct event_id, source_file, line_number "
-            "from read_parquet(?, hive_partitioning = false) "
-            "where event_id in (select event_id from candidates where copy = 1)",
-            stored,
-            lambda url: remedy,
-        )
-    else:
-        con.execute(
-            "create or replace temp table stored as "
-            "select event_id, source_file, line_number from candidates where false"
-        )
+    _lake_table(
+        con,
+        "stored",
+        "select distinct event_id, source_file, line_number from read_parquet(?, hive_partitioning = false) "
+        "where event_id in (select event_id from candidates where copy = 1)",
+        [f for day in touched for f in files[day]],
+        empty="select event_id, source_file, line_number from candidates where false",
+        remedy=remedy,
+    )
     # A stored row with the same file and line is this very delivery, stored by a batch
     # that crashed before its audit: processed, not a duplicate.
     con.execute("""
@@ -419,22 +413,16 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
         for row in con.execute("select distinct event_date from outcome where outcome = 'new' order by 1").fetchall()
     ]
     # Whole rows only of the partitions this group rewrites.
-    existing_files = [f for day in dates for f in files[day]]
-    if existing_files:
-        _read_lake_parquet(
-            con,
-            # distinct: a run that stopped while swapping files may have left a row twice.
-            f"create or replace temp table existing as select distinct {columns}, "
-            "cast(event_date as date) as event_date "
-            "from read_parquet(?, hive_partitioning = true)",
-            existing_files,
-            lambda url: remedy,
-        )
-    else:
-        con.execute(
-            f"create or replace temp table existing as select {columns}, "
-            "cast(event_at as date) as event_date from candidates where false"
-        )
+    _lake_table(
+        con,
+        "existing",
+        # distinct: a run that stopped while swapping files may have left a row twice.
+        f"select distinct {columns}, cast(event_date as date) as event_date "
+        "from read_parquet(?, hive_partitioning = true)",
+        [f for day in dates for f in files[day]],
+        empty=f"select {columns}, cast(event_at as date) as event_date from candidates where false",
+        remedy=remedy,
+    )
     con.execute(f"""
         create or replace temp table to_write as
         select {columns}, event_date from outcome where outcome = 'new'
@@ -544,6 +532,17 @@ def _copy(con: duckdb.DuckDBPyConnection, fs, query: str, folder: str) -> None:
     for other in fs.ls(local_folder, detail=False):
         if other.rstrip("/") != final and not other.rsplit("/", 1)[-1].startswith("."):
             fs.rm(other, recursive=True)
+
+
+def _lake_table(
+    con: duckdb.DuckDBPyConnection, name: str, select: str, files: list[str], empty: str, remedy: str
+) -> None:
+    """Temp table ``name``: ``select`` over the lake's Parquet ``files`` (its ``?``), or, with no
+    file, ``empty`` (the same columns, no row)."""
+    if files:
+        _read_lake_parquet(con, f"create or replace temp table {name} as {select}", files, lambda url: remedy)
+    else:
+        con.execute(f"create or replace temp table {name} as {empty}")
 
 
 def _read_lake_parquet(
