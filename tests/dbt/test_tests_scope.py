@@ -50,8 +50,12 @@ def orphans(env: dict[str, str], scope: str = "1 = 1") -> set[str]:
     }
 
 
+def run_results(env: dict[str, str]) -> list[dict]:
+    return json.loads((Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
+
+
 def failures(env: dict[str, str], test_name: str) -> int:
-    results = json.loads((Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
+    results = run_results(env)
     # A generic test's id ends in a hash, a singular test's in its name.
     found = [r for r in results if r["unique_id"].split(".")[2] == test_name]
     assert found, f"{test_name} did not run"
@@ -213,8 +217,7 @@ def test_the_daily_build_catches_a_duplicate_in_the_lake_of_its_dates(platform, 
     assert first_date_rebuilt(platform) <= newest.name.split("=")[1]
     assert failures(platform, LAKE_SOURCE_UNIQUE) == 1
     # The source's test failed, so the build stopped before the models that read it.
-    results = json.loads((Path(platform["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
-    statuses = {r["unique_id"]: r["status"] for r in results}
+    statuses = {r["unique_id"]: r["status"] for r in run_results(platform)}
     assert statuses["model.marketplace.int_clickstream_events_sessionized"] == "skipped"
     # The staging view's own scoped test, run alone, finds it too.
     proc = dbt(platform, "test", "--select", "stg_clickstream__events", *SCOPED, check=False)
