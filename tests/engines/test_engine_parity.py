@@ -111,9 +111,11 @@ def read_spark(
     partitioned = not any(table.glob("*.parquet"))
     files = table / ("*/*.parquet" if partitioned else "*.parquet")
     with duckdb.connect() as con:
+        # A view cannot take prepared parameters: the path goes in as a quoted literal.
+        path = str(files).replace("'", "''")
         con.execute(
-            "create view rows as select * from read_parquet(?, hive_partitioning = ?, hive_types_autocast = true)",
-            [str(files), partitioned],
+            f"create view rows as select * from read_parquet('{path}', "
+            f"hive_partitioning = {str(partitioned).lower()}, hive_types_autocast = true)"
         )
         cur = con.execute(query, params)
         return [c[0] for c in cur.description], cur.fetchall()
