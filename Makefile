@@ -27,6 +27,9 @@ TESTS_SCOPE ?= all
 export PG_DIR ?= /tmp/marketplace-pg
 # the port `make pg-up` picked, for DBT_TARGET=pg and the warehouse-first pipelines
 export PG_PORT ?= $(shell cat $(PG_DIR)/port 2>/dev/null || echo 5432)
+# PostgreSQL reads the PII salt from a session setting, which libpq takes from PGOPTIONS
+# (macros/pii/pii_salt.sql); the salt never enters the SQL. PII_SALT holds no spaces.
+export PGOPTIONS := $(strip $(if $(PII_SALT),-c marketplace.pii_salt=$(PII_SALT)) $(PGOPTIONS))
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
@@ -59,7 +62,7 @@ browser: ## Install Debian's Chromium for the browser tests (apt-get; needs root
 demo: setup ## Fresh start: simulate at SF, ingest, build and test, docs, headline numbers
 	$(CLI) simulate init --sf $(SF)
 	$(MAKE) run FULL=1
-	$(DBT) docs generate --target $(DBT_TARGET) --quiet
+	$(CLI) lock -- $(DBT) docs generate --target $(DBT_TARGET) --quiet
 	$(CLI) report
 
 sources: setup ## Rebuild the simulated sources from scratch at SF (history up to the cutoff)
@@ -134,7 +137,7 @@ test: setup browser ## Lint, then pytest: unit tests and end-to-end runs in temp
 	$(MAKE) lint
 	$(RUN) pytest -m "not slow"
 
-test-slow: setup browser ## The tests marked slow (minutes each: Airflow day runs, crash journeys, PostgreSQL publishes); CI runs them after make test
+test-slow: setup browser ## The tests marked slow (minutes each: Airflow day runs, reliability journeys, PostgreSQL publishes); CI runs them after make test
 	$(RUN) pytest -m slow
 
 bench: setup ## Benchmarks at SF 0.01, 0.1 and 1; writes docs/benchmarks.md

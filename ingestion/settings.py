@@ -174,6 +174,17 @@ VARIABLES: tuple[Variable, ...] = (
         _WAREHOUSE,
         read_by="dbt",
     ),
+    Variable(
+        "PII_SALT",
+        "",
+        "Salt of the PII hashes in the marts (docs/security.md), read at run time and never "
+        "written into SQL: dbt's DuckDB and Spark sessions read it, make hands it to PostgreSQL "
+        "in PGOPTIONS; 16 characters or more, no spaces. Unset, the local targets use a public salt; redshift and "
+        "athena read theirs from a table (var pii_salt_table).",
+        _WAREHOUSE,
+        secret=True,
+        read_by="dbt",
+    ),
     # -- pg -----------------------------------------------------------------------------
     Variable("PG_HOST", "127.0.0.1", "PostgreSQL host.", _PG),
     Variable("PG_PORT", "5432", "PostgreSQL port (make pg-up picks one and passes it on).", _PG),
@@ -302,6 +313,7 @@ class Settings:
     pg_port: int
     pg_user: str
     pg_password: str = field(repr=False)
+    pii_salt: str = field(repr=False)
     pg_dbname: str
     pg_dir: Path
     redshift_host: str
@@ -466,6 +478,19 @@ def _check_sql_inputs(read: _Reader) -> None:
         sql_literal(name, value, shown)
 
 
+def pii_salt(value: str) -> str:
+    """``value`` if it can travel in PGOPTIONS as it is (docs/security.md), else a PlatformError.
+
+    The message never shows the value: it is a secret.
+    """
+    if value and (len(value) < 16 or re.search(r"[\s\\]", value)):
+        raise PlatformError(
+            "PII_SALT is not accepted: use 16 characters or more, no spaces or backslashes (it "
+            "travels in PGOPTIONS on pg); generate one with `openssl rand -hex 32`"
+        )
+    return value
+
+
 def _redacted(url: str) -> str:
     """The URL with anything between ``://`` and ``@`` hidden (it may hold a password)."""
     return re.sub(r"(://)[^/@]*@", r"\1***@", url)
@@ -504,6 +529,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pg_port=read.integer("PG_PORT", 1, 65535),
         pg_user=read.text("PG_USER"),
         pg_password=read.text("PG_PASSWORD"),
+        pii_salt=pii_salt(read.text("PII_SALT")),
         pg_dbname=read.text("PG_DBNAME"),
         pg_dir=Path(read.text("PG_DIR")),
         redshift_host=read.text("REDSHIFT_HOST"),

@@ -44,6 +44,9 @@ def child_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     )
     env.update(overrides)
+    # As the Makefile does: PostgreSQL gets the PII salt from PGOPTIONS (docs/security.md).
+    if env.get("PII_SALT", "").strip() and "marketplace.pii_salt" not in env.get("PGOPTIONS", ""):
+        env["PGOPTIONS"] = f"-c marketplace.pii_salt={env['PII_SALT'].strip()} {env.get('PGOPTIONS', '')}".strip()
     return env
 
 

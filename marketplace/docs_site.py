@@ -22,6 +22,7 @@ from pathlib import Path
 from ingestion.errors import PlatformError
 from ingestion.settings import Settings
 from marketplace.devenv import BIN, ROOT
+from marketplace.lock import data_dir_lock
 from marketplace.servers import HOST, require_free_port, require_warehouse
 
 WHAT = "docs site"
@@ -54,7 +55,9 @@ def generate(settings: Settings, project_dir: Path = ROOT) -> Path:
     ]
     print(f"Generating the docs site with dbt (target {settings.dbt_target}) into {target_path}", flush=True)
     # dbt prints its own errors (--quiet keeps only those); the one line below says what failed.
-    proc = subprocess.run(cmd, cwd=project_dir)
+    # It opens the warehouse to read its catalog: under the DATA_DIR lock, like every writer.
+    with data_dir_lock(settings, command="dbt docs generate"):
+        proc = subprocess.run(cmd, cwd=project_dir)
     if proc.returncode != 0:
         command = f"dbt docs generate --target {settings.dbt_target}"
         raise PlatformError(f"`{command}` failed (exit {proc.returncode}); dbt's errors are above")

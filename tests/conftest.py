@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def built_platform(tmp_path_factory) -> dict[str, str]:
     Returns the environment; ``DATA_DIR`` in it holds the lake and the warehouse, and each
     step's output in ``STEP_LOGS/<step>.log``.
     """
-    env = platform_env(tmp_path_factory.mktemp("platform"), SF="0.01")
+    # A PII salt only this session knows: tests/security/test_pii.py looks for it in every file.
+    env = platform_env(tmp_path_factory.mktemp("platform"), SF="0.01", PII_SALT=f"pii-SALT-{uuid.uuid4().hex}")
     steps = {
         "simulate": lambda: cli(env, "simulate", "init", "--sf", "0.01"),
         "ingest": lambda: cli(env, "ingest", "all"),

@@ -24,7 +24,6 @@ from pathlib import Path
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from ingestion.errors import PlatformError
 from ingestion.pipelines import lake
 
 log = logging.getLogger(__name__)
@@ -56,7 +55,5 @@ def finish_interrupted(pipeline: dlt.Pipeline) -> bool:
         pipeline.normalize()
         pipeline.load().raise_on_failed_jobs()
     except PipelineStepFailed as exc:
-        raise PlatformError(
-            f"{pipeline.pipeline_name} pipeline failed at step {exc.step}: {lake.root_cause(exc)}"
-        ) from exc
+        raise lake.step_failed(exc) from exc
     return True

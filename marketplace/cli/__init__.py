@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from ingestion.errors import PlatformError
+from ingestion.errors import PlatformError, shorten_tracebacks, storage_problem
 from ingestion.settings import unknown_variables
 
 # dlt and dbt phone home unless told not to; offline that stalls runs on timeouts. These
@@ -30,6 +30,13 @@ class PlatformGroup(click.Group):
             return super().invoke(ctx)
         except PlatformError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except Exception as exc:
+            # A full or read-only disk, or an S3 endpoint gone, outside a pipeline step.
+            problem = storage_problem(exc)
+            if problem is None:
+                raise
+            click.echo(f"error: {problem}", err=True)
             sys.exit(1)
 
 
@@ -53,6 +60,11 @@ def main(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    if not verbose:
+        # dlt logs a whole traceback for each retry of a load job: pages for one full disk;
+        # s3fs's aiohttp futures, failed when an S3 endpoint goes away, reach asyncio's log.
+        for name in ("dlt", "asyncio", "s3fs"):
+            logging.getLogger(name).addFilter(shorten_tracebacks)
     for problem in unknown_variables():
         click.echo(f"warning: {problem}", err=True)
 

@@ -17,14 +17,11 @@ events as (
 
 {% if is_incremental() %}
 
--- Events arrive up to 3 days late: rebuild the last 3 event dates already built, and read
--- one day more so that a visit crossing midnight into the window keeps its true start.
-window_start as (
-    select
-        {{ dbt.dateadd('day', '-1 * ' ~ lookback_days, 'max(event_date)') }}
-            as rebuild_from
-    from {{ this }}
-),
+-- Events arrive up to 3 days late: rebuild the last 3 event dates already built, or from
+-- the day of the oldest event that landed since, when it is older (later than the
+-- lookback: clickstream_rebuild_from.sql); read one day more so that a visit crossing
+-- midnight into the window keeps its true start.
+{{ clickstream_rebuild_from('event_date', 'events', lookback_days, 0, as='window_start') }},
 
 events_in_window as (
     select events.*

@@ -72,6 +72,7 @@ def run(spark: SparkSession, lake_url: str) -> dict:
     # Read and parse everything before writing anything: an unreadable file fails here.
     checked = checked.localCheckpoint(eager=True)
     candidates = _candidates(checked.where("reason is null"), batch)
+    _drop_staging_left_by_killed_runs(spark, paths["processed"])
     outcome, written = _write_partitions(spark, candidates, paths["processed"])
     quarantined = checked.where("reason is not null")
     if not quarantined.isEmpty():
@@ -249,6 +250,16 @@ def _hadoop_path(spark: SparkSession, url: str):
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(url)
     return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def _drop_staging_left_by_killed_runs(spark: SparkSession, processed: str) -> None:
+    """A dynamic partition overwrite stages its files in ``.spark-staging-<job id>`` under
+    the output; a run killed before its commit leaves the folder, and its part files, for
+    good (no later job has its id). A reader that walks the folder recursively would count
+    those rows twice. One writer at a time, so any such folder is a dead run's."""
+    path, fs = _hadoop_path(spark, f"{processed}/.spark-staging-*")
+    for status in fs.globStatus(path) or []:
+        fs.delete(status.getPath(), True)
 
 
 def _exists(spark: SparkSession, url: str) -> bool:

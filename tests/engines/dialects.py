@@ -51,7 +51,7 @@ TARGET_FUNCTIONS: dict[str, frozenset[str]] = {
             + """
             approx_distinct approx_percentile array_agg arbitrary bool_and bool_or
             cardinality chr codepoint concat_ws contains count_if current_date
-            current_timestamp date date_add date_diff date_format date_parse date_trunc
+            current_timestamp date date_add date_diff date_format date_parse date_trunc fail
             day day_of_week day_of_year element_at every filter format_datetime
             from_iso8601_timestamp from_unixtime hour if json_extract json_extract_scalar
             json_format json_parse listagg map_agg max_by millisecond min_by minute month

@@ -1,16 +1,19 @@
-"""Killing a pipeline in a chosen step, for the crash tests and their benchmark.
+"""Killing a command in a chosen step, for the crash tests and their benchmark.
 
-dlt's working folder of a pipeline (``$DATA_DIR/dlt/<pipeline>``) shows which step a run
-is in; the test watches it and SIGKILLs the run's process group then: a real crash at a
-known point, with no hook in the pipelines' code.
+What a run leaves on disk shows which step it is in: dlt's working folder of a pipeline
+(``$DATA_DIR/dlt/<pipeline>``), dbt's debug log (each statement is logged before it runs),
+a processing job's scratch and staging folders. The test watches it and SIGKILLs the
+run's process group then: a real crash at a known point, with no hook in the code.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from marketplace.devenv import BIN, ROOT
@@ -37,9 +40,14 @@ def phase_under_way(working_dir: Path, phase: str) -> bool:
 
 
 def pending_packages(working_dir: Path) -> list[str]:
-    """Load ids of the packages a run left for the next one to finish."""
+    """Load ids of the packages a run left for the next one to finish.
+
+    Only names that are load ids (a timestamp): a kill while dlt moves a finished package
+    to ``load/loaded`` can leave an empty folder with a random name in ``load/normalized``,
+    which no run loads or minds."""
     patterns = ("normalize/extracted/*", "load/new/*", "load/normalized/*")
-    return sorted({p.name for pattern in patterns for p in working_dir.glob(pattern)})
+    found = {p.name for pattern in patterns for p in working_dir.glob(pattern)}
+    return sorted(name for name in found if re.fullmatch(r"\d+(\.\d+)?", name))
 
 
 def start(env: dict[str, str], *args: str, **kwargs) -> subprocess.Popen:
@@ -48,7 +56,7 @@ def start(env: dict[str, str], *args: str, **kwargs) -> subprocess.Popen:
         list(args),
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=kwargs.pop("stdout", subprocess.PIPE),
         stderr=kwargs.pop("stderr", subprocess.PIPE),
         text=True,
         start_new_session=True,
@@ -56,17 +64,66 @@ def start(env: dict[str, str], *args: str, **kwargs) -> subprocess.Popen:
     )
 
 
+def kill_when(env: dict[str, str], args: list[str], under_way: Callable[[], bool], output: Path) -> bool:
+    """Run ``args`` (output to ``output``), SIGKILL its process group as soon as
+    ``under_way()``; False if the command ended first (it must have succeeded)."""
+    with output.open("w") as out:
+        proc = start(env, *args, stdout=out, stderr=subprocess.STDOUT)
+        while proc.poll() is None:
+            if under_way():
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return True
+            time.sleep(0.001)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed (exit {proc.returncode}): {output.read_text()[-3000:]}")
+    return False
+
+
 def kill_during(env: dict[str, str], name: str, phase: str) -> list[str]:
     """Run `marketplace ingest <name>`, SIGKILL its process group in ``phase``; returns
     the load ids of the packages it left behind."""
     working_dir = Path(env["DATA_DIR"]) / "dlt" / name
-    proc = start(env, str(BIN / "marketplace"), "ingest", name, stderr=subprocess.STDOUT)
-    while proc.poll() is None:
-        if phase_under_way(working_dir, phase):
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            return pending_packages(working_dir)
-        time.sleep(0.002)
-    raise RuntimeError(
-        f"ingest {name} ended (exit {proc.returncode}) before its {phase} step was seen: {proc.stdout.read()}"
-    )
+    output = Path(env["DATA_DIR"]) / f"killed-ingest-{name}.log"
+    args = [str(BIN / "marketplace"), "ingest", name]
+    if not kill_when(env, args, lambda: phase_under_way(working_dir, phase), output):
+        raise RuntimeError(f"ingest {name} ended before its {phase} step was seen: {output.read_text()[-3000:]}")
+    return pending_packages(working_dir)
+
+
+class DbtStatement:
+    """Whether a dbt run is inside a node's transaction: dbt's debug log (``dbt.log`` in
+    the run's DBT_LOG_PATH) shows the node's statement matching ``pattern``, logged just
+    before it runs, and not yet the node's COMMIT."""
+
+    def __init__(self, log_path: Path, node: str, pattern: str):
+        self.log = log_path / "dbt.log"
+        self.node = node
+        self.pattern = re.compile(pattern)
+        self._offset = 0
+        self._text = ""
+
+    def _read(self) -> str:
+        try:
+            with self.log.open() as handle:
+                handle.seek(self._offset)
+                new = handle.read()
+                self._offset = handle.tell()
+        except FileNotFoundError:
+            return self._text
+        self._text += new
+        return self._text
+
+    def __call__(self) -> bool:
+        return bool(self.pattern.search(self._read()))
+
+    def missed(self) -> bool:
+        """Read after the kill: the node's transaction had committed, the kill came too late."""
+        text = self._read()
+        found = self.pattern.search(text)
+        return bool(found) and f"On {self.node}: COMMIT" in text[found.end() :]
+
+
+def dbt_relation_statement(verb: str, name: str) -> str:
+    """A pattern for dbt's ``<verb> "<database>"."<schema>"."<name>"`` statement in its log."""
+    return rf'{verb} "[^"]+"\."[^"]+"\."{name}"\s'

@@ -80,11 +80,24 @@ def query(platform, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
+def distinct_partner_files(settings) -> dict[str, Path]:
+    """The partner files of the landing zone by content (a file delivered again, under any
+    name, counts once): {sha256: path}."""
+    landing = Path(partners.landing_url(settings))
+    return {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in sorted(landing.glob("*/*.csv"))}
+
+
+def delivered_partner_rows(settings, unique: dict[str, Path] | None = None) -> int:
+    """Data rows in the distinct partner files."""
+    files = (unique or distinct_partner_files(settings)).values()
+    return sum(sum(1 for line in p.read_text().splitlines()[1:] if line.strip()) for p in files)
+
+
 def test_a_partner_file_under_a_new_name_is_counted_once(platform):
     settings = platform["settings"]
     landing = Path(partners.landing_url(settings))
-    unique = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in sorted(landing.glob("*/*.csv"))}
-    delivered = sum(sum(1 for line in p.read_text().splitlines()[1:] if line.strip()) for p in unique.values())
+    unique = distinct_partner_files(settings)
+    delivered = delivered_partner_rows(settings, unique)
     raw = settings.zone_url("raw", "partners")
     ((loaded, quarantined, recorded, reports, distinct),) = query(
         platform,
@@ -171,14 +184,15 @@ def test_a_kinesis_shard_replayed_from_an_old_checkpoint_adds_no_event(tmp_path)
     old = checkpoint.read_bytes()
     kinesis_consumer.run(settings, batch_records=100)
     first = duckdb_job.run(str(lake))
+    landed = {p: p.read_bytes() for p in (lake / "landing" / "clickstream").rglob("*.json.gz")}
     # The checkpoint goes back (a restored backup, a consumer that lost its writes) and the
-    # consumer reads again in other batch sizes: the same records land in other files (a
-    # file whose name comes round again is overwritten and not processed again).
+    # consumer reads again in other batch sizes: the same records land in other files.
     checkpoint.write_bytes(old)
     replayed = kinesis_consumer.run(settings, batch_records=70)["rows"]["events"]
     second = duckdb_job.run(str(lake))
 
     assert replayed > 0 and second["files"] > 0, "the replay landed no new file"
+    assert all(p.read_bytes() == data for p, data in landed.items()), "the replay rewrote a processed file"
     assert second["processed"] == 0, "a replayed event was stored again"
     assert second["delivered"] == second["duplicates"] + second["quarantined"] > 0
     stored, distinct = duckdb.sql(

@@ -25,7 +25,7 @@ from ingestion.pipelines.shop.helpers import is_driver_panic
 from ingestion.pipelines.shop.settings import TABLES
 from processing.clickstream import duckdb_job
 from simulator import advance_sources, init_sources
-from tests.conftest import cli, platform_env, platform_settings
+from tests.conftest import cli, dbt, platform_env, platform_settings
 from tests.processing.clickstream.conftest import Landing, event
 
 KEYS = {
@@ -226,3 +226,20 @@ def test_a_lake_file_that_is_not_parquet_is_named_and_nothing_is_written(tmp_pat
     assert (processed, quarantined, duplicates) == (3, 1, 1)
     rejected = duckdb.sql(f"select count(*) from read_parquet('{lake}/quarantine/clickstream/**/*.parquet')").fetchone()
     assert rejected == (quarantined,), "the quarantine zone holds each rejected line once"
+
+
+def test_a_raw_file_that_is_not_parquet_fails_dbt_naming_it(built_platform, tmp_path):
+    """A file of the raw zone cut short (a copy that stopped, a bad upload): the model that
+    reads it fails with the file's path in dbt's error; the file made whole, it builds."""
+    data = Path(shutil.copytree(built_platform["DATA_DIR"], tmp_path / "data", symlinks=True))
+    env = platform_env(data, SF="0.01")
+    broken = sorted((data / "lake" / "raw" / "payments" / "charges").glob("*.parquet"))[0]
+    good = broken.read_bytes()
+    broken.write_bytes(good[: len(good) // 2])
+
+    proc = dbt(env, "run", "--select", "stg_payments__charges", check=False)
+    assert proc.returncode != 0
+    assert str(broken) in proc.stdout, proc.stdout[-3000:]
+
+    broken.write_bytes(good)
+    dbt(env, "run", "--select", "stg_payments__charges")

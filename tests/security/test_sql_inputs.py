@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from ingestion import duck
 from ingestion.errors import PlatformError
 from ingestion.settings import _BY_NAME, SQL_IDENTIFIER_VARIABLES, SQL_LITERAL_VARIABLES, load_settings
 from tests.conftest import cli, dbt, platform_env
@@ -93,3 +94,30 @@ def test_dbt_accepts_an_integer_lookback_var(tmp_path):
     dbt(env, "parse", "--vars", json.dumps({"clickstream_lookback_days": 7}))
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     assert manifest["metadata"]["project_name"]
+
+
+@pytest.mark.parametrize(
+    ("override", "dbt_vars", "expected"),
+    [
+        # on DuckDB targets the PII salt plugin loads the settings first (marketplace/pii_salt.py)
+        ({"SHOP_RAW_SCHEMA": 'a"b'}, {}, "SHOP_RAW_SCHEMA='a\"b' is not accepted"),
+        # a dbt var the settings never see: the first on-run-start hook (macros/check_sql_inputs.sql)
+        ({}, {"lake_url": "x'; drop table t; --"}, "the lake URL (var lake_url, or LAKE_URL / DATA_DIR) is not"),
+    ],
+    ids=["schema-env-var", "lake-url-var"],
+)
+def test_a_bare_dbt_run_refuses_an_injected_schema_or_lake_url_before_any_sql(tmp_path, override, dbt_vars, expected):
+    """dbt without the platform's CLI: refused with the value's name before any model runs."""
+    env = platform_env(tmp_path, **override)
+    proc = dbt(env, "run", "--select", "metricflow_time_spine", "--vars", json.dumps(dbt_vars), check=False)
+    assert proc.returncode != 0
+    assert expected in proc.stdout, proc.stdout[-2000:]
+    warehouse = tmp_path / "warehouse.duckdb"
+    if warehouse.exists():
+        with duck.connect(str(warehouse), read_only=True) as con:
+            assert not con.execute("select * from information_schema.tables").fetchall(), "a model ran"
+
+
+def test_a_bare_dbt_run_with_plain_schemas_and_lake_url_passes_the_check(tmp_path):
+    env = platform_env(tmp_path, SHOP_RAW_SCHEMA="raw_shop_2", LAKE_URL=str(tmp_path / "lake"))
+    dbt(env, "run", "--select", "metricflow_time_spine")

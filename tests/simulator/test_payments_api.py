@@ -154,3 +154,25 @@ def test_serve_command_answers_on_its_port(fresh):
         server.terminate()
         server.wait(timeout=10)
     assert len(page["data"]) == 3 and page["has_more"]
+
+
+@pytest.mark.parametrize(
+    ("request_part", "status"),
+    [("url", 414), ("header", 431), ("headers", 431)],
+    ids=["request-line-over-64KiB", "header-line-over-64KiB", "over-100-headers"],
+)
+def test_api_bounds_the_request_size(history, request_part, status):
+    """Oversized requests are refused before they reach the API's code, and the server goes on."""
+    big = "x" * (70 * 1024)
+    params, headers = {"limit": 10}, dict(AUTH)
+    if request_part == "url":
+        params["pad"] = big
+    elif request_part == "header":
+        headers["X-Pad"] = big
+    else:
+        headers.update({f"X-Pad-{n}": "x" for n in range(120)})
+    with payments_api.running(payments.store_path(history)) as server:
+        refused = requests.get(f"{server.url}/v1/charges", params=params, headers=headers, timeout=10)
+        after = requests.get(f"{server.url}/v1/charges", params={"limit": 10}, headers=AUTH, timeout=10)
+    assert refused.status_code == status
+    assert after.status_code == 200 and len(after.json()["data"]) == 10

@@ -3,8 +3,9 @@
 At-least-once with a checkpoint per shard: each micro-batch is written first, then the
 shard's last sequence number is saved (``landing/clickstream/_checkpoints/``). A stop
 between the two re-reads that micro-batch on the next run and lands it again under the
-same file name (shard and first sequence number), so even then nothing is doubled; the
-processing job drops repeated event ids anyway.
+same file name (shard, first and last sequence number), so even then nothing is doubled.
+A replay in other batch sizes (an old checkpoint put back) lands files under new names
+and never rewrites a landed file; the processing job counts their events as duplicates.
 
 Runs only when ``CLICKSTREAM_DELIVERY=kinesis``; in the default Firehose mode the
 landing files arrive by themselves and there is nothing to consume.
@@ -115,7 +116,7 @@ def _land(landing: str, shard: str, records: list[dict]) -> int:
         by_hour[arrived.replace(minute=0, second=0, microsecond=0)].append(record)
     fs, base = fsspec.core.url_to_fs(landing)
     for hour, rows in sorted(by_hour.items()):
-        name = f"clickstream-kinesis-{shard}-{rows[0]['SequenceNumber']}.json.gz"
+        name = f"clickstream-kinesis-{shard}-{rows[0]['SequenceNumber']}-{rows[-1]['SequenceNumber']}.json.gz"
         folder = f"{base}/{hour:%Y/%m/%d/%H}"
         fs.makedirs(folder, exist_ok=True)
         payload = b"".join(record["Data"] + b"\n" for record in rows)

@@ -9,7 +9,6 @@ import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.sources.filesystem import filesystem
 
-from ingestion.errors import PlatformError
 from ingestion.pipelines import destinations, lake, recovery
 from ingestion.pipelines.partners import partner_feeds, partner_rejects
 from ingestion.pipelines.partners.helpers import read_new_files
@@ -97,7 +96,5 @@ def _run(pipeline: dlt.Pipeline, source) -> None:
     try:
         info = pipeline.run(source, loader_file_format=destinations.file_format(pipeline, items="objects"))
     except PipelineStepFailed as exc:
-        raise PlatformError(
-            f"{pipeline.pipeline_name} pipeline failed at step {exc.step}: {lake.root_cause(exc)}"
-        ) from exc
+        raise lake.step_failed(exc) from exc
     info.raise_on_failed_jobs()

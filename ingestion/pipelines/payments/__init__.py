@@ -9,6 +9,9 @@ changes its charge) and ``created`` for refunds, and a requests session that ret
 into Delta/Iceberg tables, and the raw zone keeps plain Parquet, append-only, one row per
 version of a record, like every other raw source. Staging keeps the latest version of
 each id, so loading a record twice never counts it twice.
+
+Schema drift: every record must carry the fields staging reads, with their types
+(``settings.RECORD_FIELDS``), or the run fails with nothing loaded; other new fields land.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import dlt
 from dlt.sources.rest_api import rest_api_resources
 
-from ingestion.pipelines.payments.helpers import check_page, retrying_session
+from ingestion.pipelines.payments.helpers import check_page, check_record, retrying_session
 from ingestion.pipelines.payments.settings import BACKOFF_FACTOR, MAX_ATTEMPTS, PAGE_SIZE
 
 
@@ -84,4 +87,5 @@ def payments_api(
             },
         ],
     }
-    yield from rest_api_resources(config)
+    for resource in rest_api_resources(config):
+        yield resource.add_map(check_record(resource.name))

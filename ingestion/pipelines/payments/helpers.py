@@ -12,6 +12,7 @@ from ingestion.pipelines.payments.settings import (
     BACKOFF_FACTOR,
     MAX_ATTEMPTS,
     MAX_RETRY_DELAY_S,
+    RECORD_FIELDS,
     REQUEST_TIMEOUT_S,
 )
 
@@ -92,3 +93,34 @@ def check_token(base_url: str, token: str) -> None:
             f"the payments API at {base_url} rejected the token (HTTP {response.status_code}): "
             "check SOURCES__PAYMENTS__TOKEN"
         )
+
+
+class SchemaDrift(ValueError):
+    """A record whose fields no longer meet ``RECORD_FIELDS``."""
+
+
+def check_record(resource: str):
+    """A dlt map that fails the extraction on the first record breaking ``RECORD_FIELDS``."""
+    fields = RECORD_FIELDS[resource]
+
+    def check(record: dict) -> dict:
+        for name, types in fields.items():
+            *parents, key = name.split(".")
+            holder = record
+            for parent in parents:
+                holder = holder.get(parent) if isinstance(holder, dict) else None
+            if not isinstance(holder, dict) or key not in holder:
+                raise SchemaDrift(
+                    f"payments API {resource} record {record.get('id')}: field {name} is missing (dropped or"
+                    f" renamed? the record has {', '.join(sorted(record))}); nothing of this run was loaded"
+                )
+            value = holder[key]
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+                raise SchemaDrift(
+                    f"payments API {resource} record {record.get('id')}: field {name} is {type(value).__name__}"
+                    f" {value!r:.40}, not {expected}; nothing of this run was loaded"
+                )
+        return record
+
+    return check

@@ -62,7 +62,7 @@ def run(
         # A failed extract leaves no load package: nothing reaches the lake and the
         # cursors stay where the last good run left them. A load that fails later is
         # kept by dlt and finished by the next run; staging reads committed loads only.
-        raise PlatformError(f"payments pipeline failed at step {exc.step}: {lake.root_cause(exc)}") from exc
+        raise lake.step_failed(exc) from exc
     info.raise_on_failed_jobs()
     seconds = time.monotonic() - started
     rows = lake.loaded_rows(pipeline)

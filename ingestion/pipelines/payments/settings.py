@@ -13,3 +13,18 @@ REQUEST_TIMEOUT_S = 30
 # and SOURCES__PAYMENTS__TOKEN in the environment, or .dlt/config.toml and secrets.toml.
 BASE_URL_KEY = "sources.payments.base_url"
 TOKEN_KEY = "sources.payments.token"
+# Schema drift. The fields staging reads from each record, with the JSON types each may
+# have (NoneType: null; a dot reaches into an object). A record that lacks one (the API
+# dropped or renamed it) or gives it another type fails the extraction, nothing loaded:
+# dlt would land the field as null, or its new type in a column of its own
+# (``amount__v_text``), unseen by staging. Other fields may come and go: new ones land.
+RECORD_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "charges": {
+        "id": (str,), "amount": (int,), "amount_refunded": (int,), "currency": (str,), "customer": (str,),
+        "status": (str,), "failure_code": (str, type(None)), "created": (int,), "updated": (int,),
+        "metadata.order_id": (str,),
+    },
+    "refunds": {
+        "id": (str,), "charge": (str,), "amount": (int,), "reason": (str,), "status": (str,), "created": (int,),
+    },
+}  # fmt: skip

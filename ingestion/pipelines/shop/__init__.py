@@ -11,7 +11,8 @@ version; staging in dbt keeps the latest version of each key.
 
 Each batch is cast to the types the database declares, so every shop lands one raw
 schema: money as ``decimal(15,2)`` even where SQLite stores it as REAL, and ``NOT NULL``
-columns as non-nullable fields, as dlt's reflected schema already says.
+columns as non-nullable fields, as dlt's reflected schema already says. A column whose
+type changes in the database fails the extraction (``SchemaDrift``); a new column loads.
 """
 
 from __future__ import annotations
@@ -21,11 +22,16 @@ from collections.abc import Iterator, Mapping, Sequence
 import dlt
 import pyarrow as pa
 import sqlalchemy as sa
+from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
 from dlt.extract import DltResource
 from dlt.sources.sql_database import sql_table
 
 from ingestion.pipelines.shop.duckdb_loader import DuckDBTableLoader, SourceConnection
 from ingestion.pipelines.shop.settings import CHUNK_SIZE, CURSOR_COLUMN, MONEY_COLUMNS, MONEY_TYPE, TABLES
+
+
+class SchemaDrift(ValueError):
+    """A shop column no longer has the type the lake holds it as."""
 
 
 @dlt.source(name="shop", max_table_nesting=0)
@@ -60,6 +66,7 @@ def shop_database(
             table_adapter_callback=_declare_money_and_nulls(required),
         )
         resource.add_map(_as_declared(required))
+        resource.add_map(_same_types_as_landed(table))
         if null_columns.get(table):
             resource.add_map(_with_null_text_columns(tuple(null_columns[table])))
         yield resource
@@ -107,6 +114,28 @@ def _as_declared(required: set[str]):
         return batch if target == batch.schema else batch.cast(target)
 
     return cast
+
+
+def _same_types_as_landed(table: str):
+    """Fail the extraction when a column's type differs from the type the lake holds it as.
+
+    Else the lake would keep the column with one type per load, and staging would read
+    them as one (``union_by_name``), or fail only in dbt. A new column, and a column
+    whose NOT NULL is dropped (an optional one the database no longer has), still load.
+    """
+
+    def check(batch: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+        landed = dlt.current.source_schema().tables.get(table, {}).get("columns", {})
+        for name, column in py_arrow_to_table_schema_columns(batch.schema).items():
+            was = landed.get(name, {}).get("data_type")
+            if was and column.get("data_type") != was:
+                raise SchemaDrift(
+                    f"table {table} column {name} changed its type: the lake holds it as {was}, the database"
+                    f" now gives {column.get('data_type')}; nothing of this run was loaded"
+                )
+        return batch
+
+    return check
 
 
 def _with_null_text_columns(names: tuple[str, ...]):

@@ -11,7 +11,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.errors import PlatformError
 from ingestion.pipelines import destinations, lake, recovery
-from ingestion.pipelines.shop import shop_database
+from ingestion.pipelines.shop import SchemaDrift, shop_database
 from ingestion.pipelines.shop.helpers import (
     check_lake_writable,
     check_shop_database,
@@ -20,6 +20,7 @@ from ingestion.pipelines.shop.helpers import (
     first_line,
     is_driver_panic,
     parse_shop_url,
+    redacted,
 )
 from ingestion.pipelines.shop.settings import PIPELINE_NAME
 from ingestion.settings import Settings
@@ -81,7 +82,9 @@ def extract_and_load(settings: Settings, pipeline: dlt.Pipeline, null_columns: d
     except PipelineStepFailed as exc:
         if exc.step == "extract":
             _name_a_damaged_source(settings)
-        raise PlatformError(f"shop pipeline failed at step {exc.step}: {lake.root_cause(exc)}") from exc
+        if isinstance(drift := lake.root_exception(exc), SchemaDrift):
+            raise PlatformError(f"shop source {redacted(connection_url(settings.shop_db_url))}: {drift}") from exc
+        raise lake.step_failed(exc) from exc
     except BaseException as exc:
         if not is_driver_panic(exc):
             raise

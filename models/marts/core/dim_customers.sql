@@ -84,7 +84,7 @@ order_history as (
 final as (
     select
         customers_to_build.customer_id,
-        customers_to_build.customer_name,
+        {{ pii('customers_to_build.customer_name', 'customer_name') }},
         customers_to_build.nation_id,
         nations.nation_name,
         nations.iso_alpha2 as nation_iso_code,

@@ -25,7 +25,7 @@ catalogue as (
 final as (
     select
         suppliers.supplier_id,
-        suppliers.supplier_name,
+        {{ pii('suppliers.supplier_name', 'supplier_name') }},
         suppliers.nation_id,
         nations.nation_name,
         nations.region_name,

@@ -13,9 +13,11 @@ events as (
     select * from {{ ref('int_clickstream_events_sessionized') }}
 ),
 
--- Same lookback as the sessionized events (3 days of late arrivals), plus the day a
--- visit crossing midnight started on.
-{{ rows_in_lookback_window('events', 'session_date', as='events_in_window') }},
+-- Same lookback as the sessionized events (3 days of late arrivals, or back to the
+-- oldest event that landed since), plus the day a visit crossing midnight started on.
+{{ rows_in_lookback_window(
+    'events', 'session_date', ref('stg_clickstream__events'), as='events_in_window'
+) }},
 
 sessions as (
     select

@@ -22,9 +22,7 @@ renamed as (
     select
         cast(c_custkey as {{ dbt.type_bigint() }}) as customer_id,
         cast(c_name as {{ dbt.type_string() }}) as customer_name,
-        cast(c_address as {{ dbt.type_string() }}) as address,
         cast(c_nationkey as {{ dbt.type_bigint() }}) as nation_id,
-        cast(c_phone as {{ dbt.type_string() }}) as phone,
         cast(c_acctbal as decimal(15, 2)) as account_balance,
         cast(c_mktsegment as {{ dbt.type_string() }}) as market_segment,
         cast(c_loyalty_tier as {{ dbt.type_string() }}) as loyalty_tier,

@@ -22,9 +22,7 @@ renamed as (
     select
         cast(s_suppkey as {{ dbt.type_bigint() }}) as supplier_id,
         cast(s_name as {{ dbt.type_string() }}) as supplier_name,
-        cast(s_address as {{ dbt.type_string() }}) as address,
         cast(s_nationkey as {{ dbt.type_bigint() }}) as nation_id,
-        cast(s_phone as {{ dbt.type_string() }}) as phone,
         cast(s_acctbal as decimal(15, 2)) as account_balance,
         cast(s_comment as {{ dbt.type_string() }}) as supplier_comment,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,

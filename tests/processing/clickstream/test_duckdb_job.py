@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -113,11 +114,19 @@ def test_a_batch_that_crashed_before_its_audit_is_redone_exactly(landing):
     assert len(_rows(landing.lake, "processed")) == 1
 
 
-def test_an_unreadable_file_stops_the_batch_before_anything_is_written(landing):
+def _cut_gzip() -> bytes:
+    """A real gzip file of many event lines, cut to half its size (a delivery that stopped)."""
+    lines = "".join(event(f"e{n}", "1998-03-02T09:00:00.000Z") + "\n" for n in range(2000))
+    whole = gzip.compress(lines.encode())
+    return whole[: len(whole) // 2]
+
+
+@pytest.mark.parametrize("content", [b"\x1f\x8b this is not gzip", _cut_gzip()], ids=["not-gzip", "gzip-cut-in-half"])
+def test_an_unreadable_file_stops_the_batch_before_anything_is_written(landing, content):
     landing.drop("1998-03-02 08", [event("a", "1998-03-02T07:59:00.000Z")])
     broken = landing.root / "1998/03/02/09/clickstream-b-1998-03-02-09.json.gz"
     broken.parent.mkdir(parents=True)
-    broken.write_bytes(b"\x1f\x8b this is not gzip")
+    broken.write_bytes(content)
     with pytest.raises(PlatformError, match="cannot read landing file 1998/03/02/09/"):
         duckdb_job.run(str(landing.lake))
     assert not (landing.lake / "processed").exists()
