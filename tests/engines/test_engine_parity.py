@@ -27,6 +27,7 @@ timestamps, dates, strings and doubles compare as they are.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -187,20 +188,30 @@ def lookback_days() -> int:
     return int(re.search(r"^\s*clickstream_lookback_days:\s*(\d+)", text, re.MULTILINE).group(1))
 
 
-def dates_to_rewrite(data_dir: Path, mart: str, day_column: str) -> set[str]:
-    """The day folders that the next run of a mart rebuilt by date must write, read before it.
+def newest_day(data_dir: Path, mart: str, day_column: str) -> str:
+    """The newest day a mart rebuilt by date holds, read before its next run."""
+    _, [(newest,)] = read_spark(data_dir, mart, f"select cast(max({day_column}) as varchar) from rows")
+    return newest
 
-    rows_in_lookback_window.sql: the days from the newest one back over the clickstream
-    lookback and one day more.
+
+def dates_to_rewrite(data_dir: Path, old_days: set[str], day_column: str, newest: str) -> set[str]:
+    """The day folders that the last run of a mart rebuilt by date had to write, read after it.
+
+    rows_in_lookback_window.sql and clickstream_rebuild_from.sql: the days from the newest
+    one built (``newest``) back over the clickstream lookback and one day more, or from
+    the day before the oldest event that landed since, if that is earlier. Events that
+    landed since are those whose file landed on ``newest`` or later.
     """
-    _, [(newest,)] = read_spark(data_dir, mart, f"select max({day_column}) from rows")
-    _, rows = read_spark(
-        data_dir,
-        mart,
-        f"select distinct cast({day_column} as varchar) from rows "
-        f"where {day_column} >= date '{newest}' - interval {lookback_days() + 1} day",
-    )
-    return {f"{day_column}={day}" for (day,) in rows}
+    with duckdb.connect() as con:
+        [(oldest_landed,)] = con.execute(
+            "select min(event_date) from read_parquet(?, hive_partitioning = true) where landing_date >= ?",
+            [str(data_dir / "lake" / "processed" / "clickstream" / "*" / "*.parquet"), newest],
+        ).fetchall()
+    rebuild_from = date.fromisoformat(newest) - timedelta(days=lookback_days() + 1)
+    if oldest_landed is not None:
+        rebuild_from = min(rebuild_from, oldest_landed - timedelta(days=1))
+    prefix = f"{day_column}="
+    return {folder for folder in old_days if date.fromisoformat(folder.removeprefix(prefix)) >= rebuild_from}
 
 
 def keyed_days_rewritten(data_dir: Path, mart: str, day_column: str, watermark: str, newest) -> set[str]:
@@ -239,7 +250,7 @@ def a_day_later(built, pg_server) -> dict[str, dict]:
             "watermark": watermark,
             "newest": newest,
             "files": day_files(spark_table(built, mart)),
-            "window": None if watermark else dates_to_rewrite(built, mart, day_column),
+            "newest_day": None if watermark else newest_day(built, mart, day_column),
         }
     cli(lake_env, "simulate", "advance", "--days", "1")
     load_both(lake_env, pg_env)
@@ -270,7 +281,8 @@ def test_spark_daily_run_rewrote_only_the_days_it_had_to(a_day_later, built):
     A day folder counts as rewritten when any of its data files changed name, size or
     modification time. The days the run had to write are the days of the rows it wrote
     (at or above the mart's watermark before the run) or, for a mart rebuilt by date, its
-    lookback window; exactly those old days may change, and there must be history left.
+    lookback window, reaching back to the oldest event that landed since; exactly those
+    old days may change, and there must be history left.
     """
     assert {"fct_orders", "fct_order_lines", "fct_daily_revenue", "fct_sessions"} <= set(a_day_later)
     for mart, state in a_day_later.items():
@@ -279,7 +291,7 @@ def test_spark_daily_run_rewrote_only_the_days_it_had_to(a_day_later, built):
         if state["watermark"]:
             window = keyed_days_rewritten(built, mart, day, state["watermark"], state["newest"])
         else:
-            window = state["window"]
+            window = dates_to_rewrite(built, set(old), day, state["newest_day"])
         rewritten = {folder for folder, files in old.items() if after.get(folder) != files}
         untouched = set(old) - rewritten
         assert rewritten == window & set(old), f"{mart}: rewrote {sorted(rewritten)[:5]}, had to {sorted(window)[:5]}"
