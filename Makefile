@@ -35,7 +35,7 @@ RUN := $(UV) run --frozen
 DBT := $(RUN) dbt
 CLI := $(RUN) marketplace
 
-.PHONY: help setup browser demo sources advance ingest process build save-state run freshness docs dashboard metrics bi dev-build publish screenshots test test-slow lint lint-fix fmt bench pg-up pg-down clean airflow dag-test airflow-init
+.PHONY: help setup browser demo sources advance ingest process build save-state run freshness docs dashboard metrics bi dev-build publish screenshots test test-slow lint lint-fix fmt bench bench-scale pg-up pg-down clean airflow dag-test airflow-init
 
 help: ## List the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -142,6 +142,10 @@ test-slow: setup browser ## The tests marked slow (minutes each: Airflow day run
 
 bench: setup ## Benchmarks at SF 0.01, 0.1 and 1; writes docs/benchmarks.md
 	$(CLI) bench
+
+# SF 10 takes about an hour and 40 GB here; its figures are in docs/benchmarks.md ("How cost grows").
+bench-scale: setup ## Every stage of make demo and of a day's make run at SF, timed, with peak memory and disk (make bench-scale SF=10)
+	$(RUN) python -m benchmarks.scale --sf $(SF) --data-dir "$(DATA_DIR)/bench-scale-sf$(SF)"
 
 pg-up: setup ## Start a throwaway PostgreSQL for DBT_TARGET=pg (prints its URL)
 	$(CLI) pg up --dir $(PG_DIR)

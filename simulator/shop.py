@@ -15,6 +15,7 @@ once the clock passes 1998-08-02 the shop's TPC-H columns equal dbgen's output e
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -136,6 +137,12 @@ def universe_path(ctx: SimContext) -> Path:
     return cache / f"tpch_sf{ctx.settings.sf:g}_seed{ctx.settings.seed}.duckdb"
 
 
+def dbgen_steps(sf: float) -> int:
+    """How many parts dbgen writes the SF in: one per unit of SF above 1 (the parts together
+    are the same rows as one call; tests/simulator checks it)."""
+    return max(1, math.ceil(sf))
+
+
 def ensure_universe(ctx: SimContext) -> Path:
     """Generate TPC-H at the context's SF once, with the simulator's derived timelines."""
     path = universe_path(ctx)
@@ -149,7 +156,12 @@ def ensure_universe(ctx: SimContext) -> Path:
     con = duck.connect(str(tmp), "tpch", settings=ctx.settings)
     try:
         with duck.out_of_memory(ctx.settings):
-            con.execute(f"CALL dbgen(sf = {ctx.settings.sf})")
+            steps = dbgen_steps(ctx.settings.sf)
+            if steps == 1:
+                con.execute(f"CALL dbgen(sf = {ctx.settings.sf})")
+            for step in range(steps if steps > 1 else 0):
+                # each step is its own statement and commit, so memory holds one step, not the SF
+                con.execute(f"CALL dbgen(sf = {ctx.settings.sf}, children = {steps}, step = {step})")
             _derive_timelines(con, ctx.settings.seed)
     finally:
         con.close()

@@ -21,6 +21,7 @@ same date group however many chunks apart they arrived.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 import re
 import shutil
@@ -109,8 +110,8 @@ def run(
                 return _summary(None, 0, [], 0, started)
             batch = contract.batch_id(new)
             log.info("clickstream batch %s: %d landing files", batch, len(new))
-            scratch = settings.duckdb_temp_directory / f"clickstream-{batch}"
-            shutil.rmtree(scratch, ignore_errors=True)
+            scratch = scratch_folder(settings, lake_url, batch)
+            remove_scratch(settings, lake_url)  # a killed run's, whatever batch it held
             try:
                 chunks = _chunks(new, landing, chunk_bytes)
                 staged = _stage(con, lake_url, batch, chunks, scratch)
@@ -126,6 +127,24 @@ def run(
             return summary
     finally:
         con.close()
+
+
+def scratch_folder(settings: Settings, lake_url: str, batch: str) -> Path:
+    """Where a batch's parsed events are staged: under DUCKDB_TEMP_DIRECTORY, named by the
+    lake (a hash of its URL: one spill folder may serve several lakes) and the batch."""
+    return settings.duckdb_temp_directory / f"clickstream-{_lake_tag(lake_url)}-{batch}"
+
+
+def remove_scratch(settings: Settings, lake_url: str) -> None:
+    """Every scratch folder of this lake's batches. One job per lake runs at a time (the
+    DATA_DIR lock), so at its start any is a killed run's: new landing files change the batch
+    id, and without this the old folder would stay for good."""
+    for folder in settings.duckdb_temp_directory.glob(f"clickstream-{_lake_tag(lake_url)}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _lake_tag(lake_url: str) -> str:
+    return hashlib.sha256(lake_url.rstrip("/").encode()).hexdigest()[:12]
 
 
 def connect(settings: Settings, threads: int = 2) -> duckdb.DuckDBPyConnection:

@@ -27,18 +27,22 @@ MARTS = sorted(p.stem for p in (ROOT / "models" / "marts").rglob("*.sql"))
 
 
 class SpillWatch:
-    """Names that appear in ``folder`` while the block runs (DuckDB deletes its spill files)."""
+    """Names that appear in ``folder`` while the block runs (DuckDB deletes its spill files),
+    and the most bytes seen in it at once (benchmarks/memory.py)."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, folder: Path, every: float = 0.01):
+        self.folder, self.every = folder, every
         self.seen: set[str] = set()
+        self.peak_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def _watch(self) -> None:
-        while not self._stop.wait(0.01):
+        while not self._stop.wait(self.every):
             try:
                 self.seen.update(p.name for p in self.folder.iterdir())
+                size = sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
+                self.peak_bytes = max(self.peak_bytes, size)
             except OSError:
                 continue
 
@@ -114,3 +118,35 @@ def test_marts_built_under_the_limit_equal_the_unlimited_ones(limited, mart):
         assert con.sql(f"select count(*) from ({a})").fetchone()[0] > 0
         differ = con.sql(f"select count(*) from (({a} except all {b}) union all ({b} except all {a}))")
         assert differ.fetchone()[0] == 0
+
+
+def test_a_dbt_node_out_of_memory_names_the_setting_and_keeps_the_table(limited, tmp_path):
+    """What DuckDB cannot spill fails the node; dbt's run ends with one line naming the
+    setting to raise, and the model's table from the last build is left as it was."""
+    _, built = limited
+    data = tmp_path / "data"
+    shutil.copytree(built / "lake", data / "lake")
+    shutil.copy(built / "warehouse.duckdb", data / "warehouse.duckdb")
+    warehouse = load_settings({"DATA_DIR": str(data)}).warehouse_path
+
+    def rows() -> int:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            [schema] = con.execute(
+                "select table_schema from information_schema.tables where table_name = 'fct_order_lines'"
+            ).fetchone()
+            return con.execute(f"select count(*) from {schema}.fct_order_lines").fetchone()[0]
+
+    before = rows()
+    env = platform_env(data, SF="0.01", DUCKDB_MEMORY_LIMIT="1MB", DUCKDB_TEMP_DIRECTORY=str(data / "spill"))
+    failed = dbt(env, "run", "--select", "fct_order_lines", "--full-refresh", check=False)
+    assert failed.returncode == 1
+    assert "Out of Memory Error" in failed.stdout
+    lines = [line for line in failed.stdout.splitlines() if "raise DUCKDB_MEMORY_LIMIT" in line]
+    assert len(lines) == 1, failed.stdout[-3000:]
+    assert "DuckDB ran out of memory in fct_order_lines at DUCKDB_MEMORY_LIMIT=1MB" in lines[0]
+    assert f"DUCKDB_TEMP_DIRECTORY={data / 'spill'}" in lines[0]
+    assert rows() == before > 0
+
+    quiet = dbt(platform_env(data, SF="0.01"), "run", "--select", "fct_order_lines")
+    assert "raise DUCKDB_MEMORY_LIMIT" not in quiet.stdout
+    assert rows() == before

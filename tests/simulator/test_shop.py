@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import duckdb
 import pytest
 
 from ingestion import duck
@@ -126,6 +127,20 @@ def test_advance_mutates_existing_rows_and_bumps_updated_at(advanced):
         assert order.index(new_status) > order.index(old_status)
         assert new_at > old_at and new_at.date() > date(1998, 7, 28)
     assert promoted > 0, "some customers' loyalty tier changed"
+
+
+def test_dbgen_in_steps_writes_the_same_universe_as_one_call(tmp_path, monkeypatch):
+    """Above SF 1 dbgen runs in parts, so memory holds one part and not the whole SF."""
+    assert [shop.dbgen_steps(sf) for sf in (0.01, 1, 2.5, 10, 100)] == [1, 1, 3, 10, 100]
+    digests = {}
+    for steps in (1, 3):
+        monkeypatch.setattr(shop, "dbgen_steps", lambda sf, steps=steps: steps)
+        settings = make_settings(tmp_path / f"steps{steps}", tpch_cache_dir=tmp_path / f"cache{steps}")
+        with duckdb.connect(str(shop.ensure_universe(SimContext(settings))), read_only=True) as con:
+            tables = [r[0] for r in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+            digests[steps] = {t: con.execute(f"select count(*), sum(hash(t)) from {t} as t").fetchone() for t in tables}
+    assert set(TPCH_TABLES) < set(digests[1]), "the universe holds TPC-H and the derived timelines"
+    assert digests[3] == digests[1]
 
 
 def test_same_seed_gives_identical_databases_and_another_seed_does_not(tmp_path):

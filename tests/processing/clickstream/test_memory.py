@@ -138,6 +138,21 @@ def test_a_duplicate_in_the_next_chunk_is_counted_once(tmp_path, monkeypatch):
                             ("z", "1998/03/02/00/b.json.gz", 1)]  # fmt: skip
 
 
+def test_the_scratch_of_a_killed_run_goes_even_when_the_batch_changed(tmp_path, landing):
+    """A killed run leaves its staged chunks; new landing files change the batch id, and
+    the next run of the lake still removes them (another lake's folder stays)."""
+    lake, settings = _lake(tmp_path, landing)
+    killed = duckdb_job.scratch_folder(settings, str(lake), "0" * 16)
+    (killed / "chunk-00000" / "event_date=1998-03-01").mkdir(parents=True)
+    (killed / "chunk-00000" / "event_date=1998-03-01" / "data_0.parquet").write_bytes(b"PAR1")
+    others = duckdb_job.scratch_folder(settings, str(tmp_path / "another-lake"), "0" * 16)
+    others.mkdir(parents=True)
+    summary = duckdb_job.run(str(lake), settings=settings)
+    assert summary["processed"] > 0 and summary["batch_id"] != "0" * 16
+    assert not killed.exists()
+    assert [p.name for p in settings.duckdb_temp_directory.glob("clickstream-*")] == [others.name]
+
+
 def test_an_impossible_memory_limit_ends_in_one_line_naming_the_setting(tmp_path, landing):
     lake, _ = _lake(tmp_path, landing)
     settings = platform_settings(tmp_path, LAKE_URL=str(lake), DUCKDB_MEMORY_LIMIT="1MB")
