@@ -2,7 +2,11 @@
     The incremental strategy that replaces rows by `unique_key` on this engine, for a
     model's config(incremental_strategy=keyed_incremental_strategy()). delete+insert on
     DuckDB, PostgreSQL and Redshift (why not merge there: models/marts/core/_core__docs.md);
-    merge on Athena (Iceberg tables; it has no delete+insert) and Spark (Delta/Iceberg).
+    merge on Athena (Iceberg tables; it has no delete+insert). Spark's tables are plain
+    Parquet, which cannot replace rows, only whole partitions: insert_overwrite, with the
+    model partitioned by a day column (partition_by_day.sql) and writing every row of the
+    days it touches (complete_partitions.sql); a keyed model without a day column is
+    rebuilt in full there (keyed_materialization.sql).
 -#}
 {% macro keyed_incremental_strategy() %}
 {{ return(adapter.dispatch('keyed_incremental_strategy', 'marketplace')()) }}
@@ -17,5 +21,5 @@
 {% endmacro %}
 
 {% macro spark__keyed_incremental_strategy() %}
-{{ return('merge') }}
+{{ return('insert_overwrite') }}
 {% endmacro %}

@@ -4,7 +4,8 @@
     config(
         materialized='incremental',
         unique_key='event_date',
-        incremental_strategy='delete+insert',
+        incremental_strategy=dated_incremental_strategy(),
+        partition_by=partition_by_day('event_date'),
     )
 }}
 

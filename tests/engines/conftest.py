@@ -83,3 +83,9 @@ def model_count(target_path: Path) -> int:
 
 def adapter_type(target_path: Path) -> str:
     return json.loads((target_path / "manifest.json").read_text())["metadata"]["adapter_type"]
+
+
+def model_configs(target_path: Path) -> dict[str, dict]:
+    """Model name → its config as the last dbt command rendered it for its target."""
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    return {node["name"]: node["config"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=keyed_materialization(),
         unique_key='customer_id',
         incremental_strategy=keyed_incremental_strategy(),
     )

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key=['order_date', 'nation_id'],
         incremental_strategy=keyed_incremental_strategy(),
+        partition_by=partition_by_day('order_date'),
     )
 }}
 

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key='order_line_id',
         incremental_strategy=keyed_incremental_strategy(),
+        partition_by=partition_by_day('order_date'),
     )
 }}
 
@@ -75,6 +76,8 @@ priced as (
         ship_mode,
         updated_at
     from lines_with_orders
-)
+),
 
-select * from priced
+{{ complete_partitions('priced', 'order_line_id', 'order_date', as='final') }}
+
+select * from final

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key='order_id',
         incremental_strategy=keyed_incremental_strategy(),
+        partition_by=partition_by_day('order_date'),
     )
 }}
 
@@ -96,6 +97,8 @@ final as (
     from orders_to_build
     inner join line_totals
         on orders_to_build.order_id = line_totals.order_id
-)
+),
 
-select * from final
+{{ complete_partitions('final', 'order_id', 'order_date', as='whole_days') }}
+
+select * from whole_days

@@ -2,7 +2,8 @@
     config(
         materialized='incremental',
         unique_key='session_date',
-        incremental_strategy='delete+insert',
+        incremental_strategy=dated_incremental_strategy(),
+        partition_by=partition_by_day('session_date'),
     )
 }}
 

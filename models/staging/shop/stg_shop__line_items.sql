@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key='order_line_id',
         incremental_strategy=keyed_incremental_strategy(),
+        partition_by=partition_by_day('ship_date'),
     )
 }}
 
@@ -50,6 +51,8 @@ renamed as (
     unique_key='order_line_id',
     partition_by=['order_id', 'line_number'],
     as='newest_versions',
-) }}
+) }},
 
-select * from newest_versions
+{{ complete_partitions('newest_versions', 'order_line_id', 'ship_date', as='final') }}
+
+select * from final

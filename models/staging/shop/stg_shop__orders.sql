@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key='order_id',
         incremental_strategy=keyed_incremental_strategy(),
+        partition_by=partition_by_day('order_date'),
     )
 }}
 
@@ -42,6 +43,8 @@ renamed as (
     'renamed',
     unique_key='order_id',
     as='newest_versions',
-) }}
+) }},
 
-select * from newest_versions
+{{ complete_partitions('newest_versions', 'order_id', 'order_date', as='final') }}
+
+select * from final

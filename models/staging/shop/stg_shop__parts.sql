@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=keyed_materialization(),
         unique_key='part_id',
         incremental_strategy=keyed_incremental_strategy(),
     )

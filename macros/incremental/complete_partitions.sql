@@ -1,0 +1,67 @@
+{#-
+    CTE `<as>`: the rows of `rows_cte`, the new versions an incremental run writes, keyed
+    by `unique_key` (one column). On Spark, whose incremental runs overwrite whole
+    partitions of `partition_column` (partition_by_day.sql), `<as>` adds every row already
+    in {{ this }} on the days those rows fall on, or leave (a key whose day changed), and
+    whose key they do not replace, so each overwritten day comes back whole; helper CTE
+    `<as>_days` lists those days. Elsewhere, and on a full build, `<as>` is `rows_cte`:
+    the engine replaces rows by key (delete+insert, merge).
+
+    Example: `{{ complete_partitions('priced', 'order_line_id', 'order_date', as='final') }}`,
+    then `select * from final`.
+-#}
+{% macro complete_partitions(rows_cte, unique_key, partition_column, as) %}
+{{ return(adapter.dispatch('complete_partitions', 'marketplace')(
+    rows_cte, unique_key, partition_column, as
+)) }}
+{% endmacro %}
+
+{% macro default__complete_partitions(rows_cte, unique_key, partition_column, as) %}
+{{ as }} as (
+    select * from {{ rows_cte }}
+)
+{%- endmacro %}
+
+{% macro spark__complete_partitions(rows_cte, unique_key, partition_column, as) %}
+{%- if not (is_incremental() and config.get('partition_by')) -%}
+{{ default__complete_partitions(rows_cte, unique_key, partition_column, as) }}
+{%- else -%}
+{#- Both halves list the table's columns in its order: Spark puts partition columns last. -#}
+{%- set names = [] -%}
+{%- if execute -%}
+{%- for column in adapter.get_columns_in_relation(this) -%}
+{%- do names.append(column.name) -%}
+{%- endfor -%}
+{%- endif -%}
+{%- set kept = [] -%}
+{%- for name in names -%}
+{%- do kept.append('this_model.' ~ name) -%}
+{%- endfor -%}
+{{ as }}_days as (
+    select {{ rows_cte }}.{{ partition_column }}
+    from {{ rows_cte }}
+
+    union
+
+    select this_model.{{ partition_column }}
+    from {{ this }} as this_model
+    inner join {{ rows_cte }}
+        on this_model.{{ unique_key }} = {{ rows_cte }}.{{ unique_key }}
+),
+
+{{ as }} as (
+    select {{ names | join(', ') if names else '*' }}
+    from {{ rows_cte }}
+
+    union all
+
+    select {{ kept | join(', ') if kept else 'this_model.*' }}
+    from {{ this }} as this_model
+    inner join {{ as }}_days
+        on this_model.{{ partition_column }} = {{ as }}_days.{{ partition_column }}
+    left join {{ rows_cte }} as {{ as }}_replaced
+        on this_model.{{ unique_key }} = {{ as }}_replaced.{{ unique_key }}
+    where {{ as }}_replaced.{{ unique_key }} is null
+)
+{%- endif %}
+{%- endmacro %}
