@@ -2,7 +2,7 @@
     The incremental strategy of a model that rebuilds whole dates (unique_key is its date
     column: the clickstream models, late events): delete+insert, or on Spark, whose
     Parquet tables cannot delete, insert_overwrite of the date partitions
-    (partition_by_day.sql), which the model already writes whole.
+    (spark_partition_by.sql), which the model already writes whole.
 -#}
 {% macro dated_incremental_strategy() %}
 {{ return(adapter.dispatch('dated_incremental_strategy', 'marketplace')()) }}

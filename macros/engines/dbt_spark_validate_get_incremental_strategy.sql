@@ -27,7 +27,7 @@
 {%- do exceptions.raise_compiler_error(
     'target ' ~ target.name ~ ': ' ~ this ~ ' is insert_overwrite without partition_by, which'
     ~ ' would replace the whole table with only the rows of this run; partition it by day'
-    ~ ' (partition_by_day) or build it as a table (keyed_materialization)'
+    ~ ' (spark_partition_by) or build it as a table (keyed_materialization)'
 ) -%}
 {%- endif -%}
 {{ return(dbt.dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format)) }}

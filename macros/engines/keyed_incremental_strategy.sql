@@ -4,9 +4,9 @@
     DuckDB, PostgreSQL and Redshift (why not merge there: models/marts/core/_core__docs.md);
     merge on Athena (Iceberg tables; it has no delete+insert). Spark's tables are plain
     Parquet, which cannot replace rows, only whole partitions: insert_overwrite, with the
-    model partitioned by a day column (partition_by_day.sql) and writing every row of the
-    days it touches (complete_partitions.sql); a keyed model without a day column is
-    rebuilt in full there (keyed_materialization.sql).
+    model partitioned by a month column (spark_partition_by.sql) and writing every row of
+    the months it touches (complete_partitions.sql); a keyed model without a date to
+    partition by is rebuilt in full there (keyed_materialization.sql).
 -#}
 {% macro keyed_incremental_strategy() %}
 {{ return(adapter.dispatch('keyed_incremental_strategy', 'marketplace')()) }}

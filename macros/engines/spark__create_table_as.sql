@@ -1,11 +1,11 @@
 {#-
     Overrides dbt-spark's macro of the same name (the root project's macro wins) for the
-    models partitioned by day on Spark (partition_by_day.sql): their rows are first
-    shuffled by the partition column, so each day is written by one task, as one file.
-    Without it every task writes a file into every day it holds rows for, and a first
-    build of the order history (about 2,400 days) wrote shuffle partitions x days small
-    files, each one opened, written and listed. The same statement feeds the temporary
-    view of an incremental run (insert_overwrite), so a rewritten day is one file too.
+    models partitioned on Spark (spark_partition_by.sql): their rows are first shuffled
+    by the partition column, so each partition (a month, a day) is written by one task,
+    as one file. Without it every task writes a file into every partition it holds rows
+    for: shuffle partitions x partitions small files, each one opened, written and
+    listed. The same statement feeds the temporary view of an incremental run
+    (insert_overwrite), so a rewritten partition is one file too.
 -#}
 {% macro spark__create_table_as(temporary, relation, compiled_code, language='sql') %}
 {%- set partition_by = config.get('partition_by') -%}

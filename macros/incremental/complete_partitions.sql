@@ -1,13 +1,14 @@
 {#-
     CTE `<as>`: the rows of `rows_cte`, the new versions an incremental run writes, keyed
-    by `unique_key` (one column). On Spark, whose incremental runs overwrite whole
-    partitions of `partition_column` (partition_by_day.sql), `<as>` adds every row already
-    in {{ this }} on the days those rows fall on, or leave (a key whose day changed), and
-    whose key they do not replace, so each overwritten day comes back whole; helper CTE
-    `<as>_days` lists those days. Elsewhere, and on a full build, `<as>` is `rows_cte`:
-    the engine replaces rows by key (delete+insert, merge).
+    by `unique_key` (a column, or a list of columns). On Spark, whose incremental runs
+    overwrite whole partitions of `partition_column` (spark_partition_by.sql), `<as>` adds
+    every row already in {{ this }} in the partitions those rows fall in, or leave (a key
+    whose partition changed), and whose key they do not replace, so each overwritten
+    partition comes back whole; helper CTE `<as>_partitions` lists those partitions.
+    Elsewhere, and on a full build, `<as>` is `rows_cte`: the engine replaces rows by key
+    (delete+insert, merge).
 
-    Example: `{{ complete_partitions('priced', 'order_line_id', 'order_date', as='final') }}`,
+    Example: `{{ complete_partitions('priced', 'order_line_id', 'order_month', as='final') }}`,
     then `select * from final`.
 -#}
 {% macro complete_partitions(rows_cte, unique_key, partition_column, as) %}
@@ -37,7 +38,12 @@
 {%- for name in names -%}
 {%- do kept.append('this_model.' ~ name) -%}
 {%- endfor -%}
-{{ as }}_days as (
+{%- set keys = [unique_key] if unique_key is string else unique_key -%}
+{%- set same_key = [] -%}
+{%- for key in keys -%}
+{%- do same_key.append('this_model.' ~ key ~ ' = {side}.' ~ key) -%}
+{%- endfor -%}
+{{ as }}_partitions as (
     select {{ rows_cte }}.{{ partition_column }}
     from {{ rows_cte }}
 
@@ -46,7 +52,7 @@
     select this_model.{{ partition_column }}
     from {{ this }} as this_model
     inner join {{ rows_cte }}
-        on this_model.{{ unique_key }} = {{ rows_cte }}.{{ unique_key }}
+        on {{ same_key | join(' and ') | replace('{side}', rows_cte) }}
 ),
 
 {{ as }} as (
@@ -57,11 +63,11 @@
 
     select {{ kept | join(', ') if kept else 'this_model.*' }}
     from {{ this }} as this_model
-    inner join {{ as }}_days
-        on this_model.{{ partition_column }} = {{ as }}_days.{{ partition_column }}
+    inner join {{ as }}_partitions
+        on this_model.{{ partition_column }} = {{ as }}_partitions.{{ partition_column }}
     left join {{ rows_cte }} as {{ as }}_replaced
-        on this_model.{{ unique_key }} = {{ as }}_replaced.{{ unique_key }}
-    where {{ as }}_replaced.{{ unique_key }} is null
+        on {{ same_key | join(' and ') | replace('{side}', as ~ '_replaced') }}
+    where {{ as }}_replaced.{{ keys[0] }} is null
 )
 {%- endif %}
 {%- endmacro %}

@@ -5,7 +5,7 @@
         materialized='incremental',
         unique_key='event_date',
         incremental_strategy=dated_incremental_strategy(),
-        partition_by=partition_by_day('event_date'),
+        partition_by=spark_partition_by('event_date'),
     )
 }}
 

@@ -13,8 +13,8 @@ History is loaded and built, then two more days are released and loaded, so Duck
 PostgreSQL end with incremental runs (and the processed events are merged into
 PostgreSQL a second time) while Spark builds everything in one full run: equal marts also
 say that incremental equals full. Then (slow) one more day on every engine, incremental on
-Spark too: its insert_overwrite of day partitions equals DuckDB's delete+insert, and the
-days it had no reason to touch keep their files.
+Spark too: its insert_overwrite of month and day partitions equals DuckDB's delete+insert,
+and the partitions it had no reason to touch keep their files.
 
 The one normalisation (docs/engines.md explains it): numbers compare by value, not by
 type. A sum widens to decimal(38, s) on DuckDB, decimal(p+10, s) on Spark and to
@@ -105,8 +105,9 @@ def read_spark(
 ) -> tuple[list[str], list[tuple]]:
     """The mart's Parquet files in the Spark warehouse, read without starting a JVM.
 
-    A table partitioned by day keeps its files under ``<day column>=<day>/``, and the day
-    only in the folder name: hive_partitioning reads it back as a column (a date).
+    A partitioned table keeps its files under ``<column>=<date>/`` (a month's first day, or
+    a day), and the date only in the folder name: hive_partitioning reads it back as a
+    column (a date).
     """
     table = spark_table(data_dir, mart)
     partitioned = not any(table.glob("*.parquet"))
@@ -174,8 +175,8 @@ def test_postgres_holds_every_row_the_lake_holds(built, pg_server):
             assert in_pg == in_lake, f"{table}: {in_pg} rows in PostgreSQL, {in_lake} in the lake"
 
 
-def day_files(table: Path) -> dict[str, set[tuple[str, int, int]]]:
-    """Day folder (``order_date=1998-07-02``) → its data files as (name, size, mtime in ns)."""
+def partition_files(table: Path) -> dict[str, set[tuple[str, int, int]]]:
+    """Partition folder (``order_month=1998-07-01``) → its data files as (name, size, mtime in ns)."""
     return {
         folder.name: {(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in folder.glob("*.parquet")}
         for folder in table.iterdir()
@@ -214,24 +215,24 @@ def dates_to_rewrite(data_dir: Path, old_days: set[str], day_column: str, newest
     return {folder for folder in old_days if date.fromisoformat(folder.removeprefix(prefix)) >= rebuild_from}
 
 
-def keyed_days_rewritten(data_dir: Path, mart: str, day_column: str, watermark: str, newest) -> set[str]:
-    """The day folders that the last run of a keyed mart had to write, read after it.
+def keyed_partitions_written(data_dir: Path, mart: str, column: str, watermark: str, newest) -> set[str]:
+    """The partition folders that the last run of a keyed mart had to write, read after it.
 
-    The days of the rows at or above the mart's watermark before the run: the rows it
-    wrote (``>=``: the rows at the boundary are rebuilt too).
+    The partitions (months) of the rows at or above the mart's watermark before the run:
+    the rows it wrote (``>=``: the rows at the boundary are rebuilt too).
     """
     _, rows = read_spark(
-        data_dir, mart, f"select distinct cast({day_column} as varchar) from rows where {watermark} >= ?", [newest]
+        data_dir, mart, f"select distinct cast({column} as varchar) from rows where {watermark} >= ?", [newest]
     )
-    return {f"{day_column}={day}" for (day,) in rows}
+    return {f"{column}={value}" for (value,) in rows}
 
 
 @pytest.fixture(scope="module")
 def a_day_later(built, pg_server) -> dict[str, dict]:
     """One more day on every engine: the daily job's incremental run on DuckDB, pg and Spark.
 
-    Returns, for each mart partitioned by day on Spark, its day files and newest watermark
-    before the run, and its day files after it.
+    Returns, for each mart partitioned on Spark, its partition files and newest watermark
+    before the run, and its partition files after it.
     """
     lake_env, pg_env, spark_env = engine_envs(built, pg_server.port)
     configs = model_configs(built / "target")
@@ -241,16 +242,16 @@ def a_day_later(built, pg_server) -> dict[str, dict]:
         if configs[mart].get("partition_by") and configs[mart]["materialized"] == "incremental"
     }
     before = {}
-    for mart, day_column in partitioned.items():
+    for mart, column in partitioned.items():
         columns, _ = read_spark(built, mart, "select * from rows limit 0")
         watermark = "updated_at" if "updated_at" in columns else None
         newest = read_spark(built, mart, f"select max({watermark}) from rows")[1][0][0] if watermark else None
         before[mart] = {
-            "day_column": day_column,
+            "partition_column": column,
             "watermark": watermark,
             "newest": newest,
-            "files": day_files(spark_table(built, mart)),
-            "newest_day": None if watermark else newest_day(built, mart, day_column),
+            "files": partition_files(spark_table(built, mart)),
+            "newest_day": None if watermark else newest_day(built, mart, column),
         }
     cli(lake_env, "simulate", "advance", "--days", "1")
     load_both(lake_env, pg_env)
@@ -258,14 +259,14 @@ def a_day_later(built, pg_server) -> dict[str, dict]:
     dbt(pg_env, *BUILD, *DAILY)
     dbt(spark_env, *BUILD, *DAILY)  # incremental: no --full-refresh
     for mart, state in before.items():
-        state["after"] = day_files(spark_table(built, mart))
+        state["after"] = partition_files(spark_table(built, mart))
     return before
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mart", MARTS)
 def test_spark_daily_run_matches_duckdb(a_day_later, built, mart):
-    """After Spark's incremental run (insert_overwrite of days), every mart equals DuckDB's."""
+    """After Spark's incremental run (insert_overwrite of partitions), every mart equals DuckDB's."""
     columns, rows = read_duckdb(built, mart)
     spark_columns, spark_rows = read_spark(built, mart)
     assert sorted(spark_columns) == sorted(columns)
@@ -275,25 +276,30 @@ def test_spark_daily_run_matches_duckdb(a_day_later, built, mart):
 
 
 @pytest.mark.slow
-def test_spark_daily_run_rewrote_only_the_days_it_had_to(a_day_later, built):
-    """Each day-partitioned mart: old days outside the run's reach keep their very files.
+def test_spark_daily_run_rewrote_only_the_partitions_it_had_to(a_day_later, built):
+    """Each partitioned mart: old partitions outside the run's reach keep their very files.
 
-    A day folder counts as rewritten when any of its data files changed name, size or
-    modification time. The days the run had to write are the days of the rows it wrote
-    (at or above the mart's watermark before the run) or, for a mart rebuilt by date, its
-    lookback window, reaching back to the oldest event that landed since; exactly those
-    old days may change, and there must be history left.
+    A partition folder (a month of orders, a day of sessions) counts as rewritten when any
+    of its data files changed name, size or modification time. The partitions the run had
+    to write are those of the rows it wrote (at or above the mart's watermark before the
+    run) or, for a mart rebuilt by date, its lookback window, reaching back to the oldest
+    event that landed since. Exactly those old partitions may change, there must be
+    history left, and the newest partition (the new day, or the month it falls in) was
+    written.
     """
     assert {"fct_orders", "fct_order_lines", "fct_daily_revenue", "fct_sessions"} <= set(a_day_later)
     for mart, state in a_day_later.items():
         old, after = state["files"], state["after"]
-        day = state["day_column"]
+        column = state["partition_column"]
+        added = set(after) - set(old)
         if state["watermark"]:
-            window = keyed_days_rewritten(built, mart, day, state["watermark"], state["newest"])
+            window = keyed_partitions_written(built, mart, column, state["watermark"], state["newest"])
+            assert added <= window, f"{mart}: added {sorted(added)}, had to write {sorted(window)}"
         else:
-            window = dates_to_rewrite(built, set(old), day, state["newest_day"])
+            window = dates_to_rewrite(built, set(old), column, state["newest_day"])
+            assert added, f"{mart}: the run added no day"
         rewritten = {folder for folder, files in old.items() if after.get(folder) != files}
         untouched = set(old) - rewritten
         assert rewritten == window & set(old), f"{mart}: rewrote {sorted(rewritten)[:5]}, had to {sorted(window)[:5]}"
-        assert len(untouched) > len(rewritten), f"{mart}: {len(untouched)} of {len(old)} days untouched"
-        assert set(after) - set(old), f"{mart}: the run added no day"
+        assert len(untouched) > len(rewritten), f"{mart}: {len(untouched)} of {len(old)} partitions untouched"
+        assert max(after) in rewritten | added, f"{mart}: the newest partition {max(after)} was not written"

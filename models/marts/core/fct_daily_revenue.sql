@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key=['order_date', 'nation_id'],
         incremental_strategy=keyed_incremental_strategy(),
-        partition_by=partition_by_day('order_date'),
+        partition_by=spark_partition_by('order_month'),
     )
 }}
 
@@ -65,6 +65,7 @@ lines_with_nations as (
 daily as (
     select
         order_date,
+        order_month,
         nation_id,
         cast(sum(extended_price) as decimal(38, 2)) as extended_price,
         cast(sum(net_revenue) as decimal(38, 4)) as net_revenue,
@@ -73,12 +74,13 @@ daily as (
         count(*) as order_line_count,
         max(updated_at) as updated_at
     from lines_with_nations
-    group by order_date, nation_id
+    group by order_date, order_month, nation_id
 ),
 
-final as (
+daily_with_nations as (
     select
         daily.order_date,
+        daily.order_month,
         daily.nation_id,
         nations.nation_name,
         nations.iso_alpha3 as nation_iso_code,
@@ -94,6 +96,10 @@ final as (
     from daily
     inner join nations
         on daily.nation_id = nations.nation_id
-)
+),
+
+{{ complete_partitions(
+    'daily_with_nations', ['order_date', 'nation_id'], 'order_month', as='final'
+) }}
 
 select * from final

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='order_line_id',
         incremental_strategy=keyed_incremental_strategy(),
-        partition_by=partition_by_day('order_date'),
+        partition_by=spark_partition_by('order_month'),
     )
 }}
 
@@ -46,7 +46,8 @@ lines_with_orders as (
     select
         changed_lines.*,
         orders.customer_id,
-        orders.order_date
+        orders.order_date,
+        orders.order_month
     from changed_lines
     inner join orders
         on changed_lines.order_id = orders.order_id
@@ -61,6 +62,7 @@ priced as (
         supplier_id,
         customer_id,
         order_date,
+        order_month,
         quantity,
         extended_price,
         discount,
@@ -78,6 +80,6 @@ priced as (
     from lines_with_orders
 ),
 
-{{ complete_partitions('priced', 'order_line_id', 'order_date', as='final') }}
+{{ complete_partitions('priced', 'order_line_id', 'order_month', as='final') }}
 
 select * from final

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='order_id',
         incremental_strategy=keyed_incremental_strategy(),
-        partition_by=partition_by_day('order_date'),
+        partition_by=spark_partition_by('order_month'),
     )
 }}
 
@@ -85,6 +85,7 @@ final as (
         orders_to_build.order_id,
         orders_to_build.customer_id,
         orders_to_build.order_date,
+        orders_to_build.order_month,
         orders_to_build.order_status,
         orders_to_build.order_priority,
         orders_to_build.fulfilment_status,
@@ -99,6 +100,6 @@ final as (
         on orders_to_build.order_id = line_totals.order_id
 ),
 
-{{ complete_partitions('final', 'order_id', 'order_date', as='whole_days') }}
+{{ complete_partitions('final', 'order_id', 'order_month', as='whole_months') }}
 
-select * from whole_days
+select * from whole_months

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='session_date',
         incremental_strategy=dated_incremental_strategy(),
-        partition_by=partition_by_day('session_date'),
+        partition_by=spark_partition_by('session_date'),
     )
 }}
 

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='order_line_id',
         incremental_strategy=keyed_incremental_strategy(),
-        partition_by=partition_by_day('ship_date'),
+        partition_by=spark_partition_by('ship_month'),
     )
 }}
 
@@ -35,6 +35,7 @@ renamed as (
         cast(l_returnflag as {{ dbt.type_string() }}) as return_flag,
         cast(l_linestatus as {{ dbt.type_string() }}) as line_status,
         cast(l_shipdate as date) as ship_date,
+        cast({{ dbt.date_trunc('month', 'cast(l_shipdate as date)') }} as date) as ship_month,
         cast(l_commitdate as date) as commit_date,
         cast(l_receiptdate as date) as receipt_date,
         cast(l_shipinstruct as {{ dbt.type_string() }}) as ship_instructions,
@@ -53,6 +54,6 @@ renamed as (
     as='newest_versions',
 ) }},
 
-{{ complete_partitions('newest_versions', 'order_line_id', 'ship_date', as='final') }}
+{{ complete_partitions('newest_versions', 'order_line_id', 'ship_month', as='final') }}
 
 select * from final

@@ -3,7 +3,7 @@
         materialized='incremental',
         unique_key='order_id',
         incremental_strategy=keyed_incremental_strategy(),
-        partition_by=partition_by_day('order_date'),
+        partition_by=spark_partition_by('order_month'),
     )
 }}
 
@@ -28,6 +28,7 @@ renamed as (
         cast(o_orderstatus as {{ dbt.type_string() }}) as order_status,
         cast(o_totalprice as decimal(15, 2)) as total_price,
         cast(o_orderdate as date) as order_date,
+        cast({{ dbt.date_trunc('month', 'cast(o_orderdate as date)') }} as date) as order_month,
         cast(o_orderpriority as {{ dbt.type_string() }}) as order_priority,
         cast(o_clerk as {{ dbt.type_string() }}) as clerk,
         cast(o_shippriority as {{ dbt.type_int() }}) as ship_priority,
@@ -45,6 +46,6 @@ renamed as (
     as='newest_versions',
 ) }},
 
-{{ complete_partitions('newest_versions', 'order_id', 'order_date', as='final') }}
+{{ complete_partitions('newest_versions', 'order_id', 'order_month', as='final') }}
 
 select * from final
