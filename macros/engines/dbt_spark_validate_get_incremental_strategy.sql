@@ -26,7 +26,7 @@
     and load_relation(this) is not none and not should_full_refresh() -%}
 {%- do exceptions.raise_compiler_error(
     'target ' ~ target.name ~ ': ' ~ this ~ ' is insert_overwrite without partition_by, which'
-    ~ ' would replace the whole table with only the rows of this run; partition it by day'
+    ~ ' would replace the whole table with only the rows of this run; partition it by a date'
     ~ ' (spark_partition_by) or build it as a table (keyed_materialization)'
 ) -%}
 {%- endif -%}
