@@ -1,4 +1,4 @@
-"""Full build time of the whole project per engine, as ratios to DuckDB in the same run.
+"""Full build and one day's incremental build of the whole project per engine, as ratios to DuckDB.
 
 ``run(sf, workdir)`` simulates all four sources at ``sf`` once, loads them into the lake
 (and processes the clickstream there) and into a throwaway PostgreSQL (warehouse-first,
