@@ -5,8 +5,9 @@
     first run or with --full-refresh the materialization only creates the table, which
     equals applying the strategy to nothing. Into an existing table the strategy really
     has to run, so the error below asks for --full-refresh. The project's own models
-    never get there: on Spark they overwrite day partitions (insert_overwrite) or are
-    tables (keyed_incremental_strategy.sql, keyed_materialization.sql; docs/engines.md).
+    never get there: on Spark they overwrite month or day partitions (insert_overwrite)
+    or are tables (keyed_incremental_strategy.sql, keyed_materialization.sql;
+    docs/engines.md).
     It also stops an insert_overwrite into an existing table with no partition_by, which
     would replace the whole table with only the rows of this run.
 -#}

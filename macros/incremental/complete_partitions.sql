@@ -29,19 +29,20 @@
 {%- else -%}
 {#- Both halves list the table's columns in its order: Spark puts partition columns last. -#}
 {%- set names = [] -%}
+{%- set kept = [] -%}
 {%- if execute -%}
 {%- for column in adapter.get_columns_in_relation(this) -%}
 {%- do names.append(column.name) -%}
+{%- do kept.append('this_model.' ~ column.name) -%}
 {%- endfor -%}
 {%- endif -%}
-{%- set kept = [] -%}
-{%- for name in names -%}
-{%- do kept.append('this_model.' ~ name) -%}
-{%- endfor -%}
 {%- set keys = [unique_key] if unique_key is string else unique_key -%}
-{%- set same_key = [] -%}
+{#- this_model's key equals the key of the new rows / of the replacing row -#}
+{%- set same_key_as_rows = [] -%}
+{%- set same_key_as_replaced = [] -%}
 {%- for key in keys -%}
-{%- do same_key.append('this_model.' ~ key ~ ' = {side}.' ~ key) -%}
+{%- do same_key_as_rows.append('this_model.' ~ key ~ ' = ' ~ rows_cte ~ '.' ~ key) -%}
+{%- do same_key_as_replaced.append('this_model.' ~ key ~ ' = ' ~ as ~ '_replaced.' ~ key) -%}
 {%- endfor -%}
 {{ as }}_partitions as (
     select {{ rows_cte }}.{{ partition_column }}
@@ -52,7 +53,7 @@
     select this_model.{{ partition_column }}
     from {{ this }} as this_model
     inner join {{ rows_cte }}
-        on {{ same_key | join(' and ') | replace('{side}', rows_cte) }}
+        on {{ same_key_as_rows | join(' and ') }}
 ),
 
 {{ as }} as (
@@ -66,7 +67,7 @@
     inner join {{ as }}_partitions
         on this_model.{{ partition_column }} = {{ as }}_partitions.{{ partition_column }}
     left join {{ rows_cte }} as {{ as }}_replaced
-        on {{ same_key | join(' and ') | replace('{side}', as ~ '_replaced') }}
+        on {{ same_key_as_replaced | join(' and ') }}
     where {{ as }}_replaced.{{ keys[0] }} is null
 )
 {%- endif %}
