@@ -13,21 +13,31 @@ Each batch is cast to the types the database declares, so every shop lands one r
 schema: money as ``decimal(15,2)`` even where SQLite stores it as REAL, and ``NOT NULL``
 columns as non-nullable fields, as dlt's reflected schema already says. A column whose
 type changes in the database fails the extraction (``SchemaDrift``); a new column loads.
+
+After a bulk first load (``bulk.py``, ``marketplace ingest shop --bulk``) the source state
+holds, per table, the ``updated_at`` watermark the snapshot was cut at; that table's
+cursor starts there (``initial_value``), so the first incremental run reads only rows
+changed after the snapshot. From then on dlt's own cursor state decides, as without one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 
 import dlt
 import pyarrow as pa
 import sqlalchemy as sa
+from dlt.common.exceptions import PipelineStateNotAvailable, SourceSectionNotAvailable
 from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
 from dlt.extract import DltResource
 from dlt.sources.sql_database import sql_table
 
 from ingestion.pipelines.shop.duckdb_loader import DuckDBTableLoader, SourceConnection
 from ingestion.pipelines.shop.settings import CHUNK_SIZE, CURSOR_COLUMN, MONEY_COLUMNS, MONEY_TYPE, TABLES
+
+# The source-state key under which a bulk load keeps each table's watermark (an ISO timestamp).
+BULK_WATERMARKS = "bulk_watermarks"
 
 
 class SchemaDrift(ValueError):
@@ -54,6 +64,7 @@ def shop_database(
     """
     null_columns = null_columns or {}
     engine_kwargs = _engine_kwargs(engine, credentials, len(tables))
+    watermarks = bulk_watermarks()
     for table in tables:
         required: set[str] = set()
         resource = sql_table(
@@ -61,7 +72,7 @@ def shop_database(
             table=table,
             **engine_kwargs,
             chunk_size=chunk_size,
-            incremental=dlt.sources.incremental(CURSOR_COLUMN, range_start="open"),
+            incremental=dlt.sources.incremental(CURSOR_COLUMN, range_start="open", initial_value=watermarks.get(table)),
             write_disposition="append",
             table_adapter_callback=_declare_money_and_nulls(required),
         )
@@ -70,6 +81,21 @@ def shop_database(
         if null_columns.get(table):
             resource.add_map(_with_null_text_columns(tuple(null_columns[table])))
         yield resource
+
+
+def bulk_watermarks() -> dict[str, datetime]:
+    """Per table, the ``updated_at`` up to which a bulk load took its rows; empty without one.
+
+    Read from the active pipeline's source state (read-only here); a table's incremental
+    state, once it has one, overrides its ``initial_value``. Without a pipeline (the source
+    built on its own) there is no state, and no watermark.
+    """
+    try:
+        saved = dlt.current.source_state().get(BULK_WATERMARKS, {})
+    except (PipelineStateNotAvailable, SourceSectionNotAvailable):
+        return {}
+    # naive UTC, as dlt keeps the cursor of the shop's naive ``updated_at``
+    return {table: datetime.fromisoformat(value) for table, value in saved.items()}
 
 
 def _engine_kwargs(engine: str, credentials: str, tables: int) -> dict:

@@ -90,7 +90,7 @@ class DuckDBTableLoader(BaseTableLoader):
         """
         scanner, _ = parse_shop_url(self.get_connection_url())
         schema = self.table.schema or ("main" if scanner == "sqlite" else "public")
-        table = f"{SOURCE_ALIAS}.{_quoted(schema)}.{_quoted(self.table.name)}"
+        table = f"{SOURCE_ALIAS}.{quoted(schema)}.{quoted(self.table.name)}"
         where = self._cursor_filter()
         names = [column.name for column in self.table.columns]
         since = _text_of(self.last_value) if scanner == "sqlite" and self._narrows_from_last_value() else None
@@ -100,11 +100,11 @@ class DuckDBTableLoader(BaseTableLoader):
             # sqlite_query returns text; each column is cast back to the type the scan gives.
             types = dict(con.execute(f"select column_name, column_type from (describe {table})").fetchall())
             inner = (
-                f"select {', '.join(map(_quoted, names))} from {_quoted(self.table.name)}"
-                f" where {_quoted(self.cursor_column.name)} >= '{since}'"
+                f"select {', '.join(map(quoted, names))} from {quoted(self.table.name)}"
+                f" where {quoted(self.cursor_column.name)} >= '{since}'"
             )
-            source = f"sqlite_query('{SOURCE_ALIAS}', '{_literal(inner)}')"
-        columns = ", ".join(_select_expression(name, types[name]) for name in names)
+            source = f"sqlite_query('{SOURCE_ALIAS}', '{literal(inner)}')"
+        columns = ", ".join(select_expression(name, types[name]) for name in names)
         sql = f"select {columns} from {source}"
         return f"select * from ({sql}) where {where}" if where else sql
 
@@ -131,7 +131,7 @@ class DuckDBTableLoader(BaseTableLoader):
             if self.range_end == "open"
             else (operator.le if by_max else operator.ge)
         )
-        cursor = _quoted(self.cursor_column.name)
+        cursor = quoted(self.cursor_column.name)
         clauses = []
         if self.last_value is not None:
             clause = f"{cursor} {_SQL_OPERATORS[start]} {_sql_value(self.last_value)}"
@@ -150,22 +150,22 @@ def connect_source(url: str) -> duckdb.DuckDBPyConnection:
     scanner, target = parse_shop_url(url)
     con = duck.connect(":memory:", f"{scanner}_scanner")
     try:
-        con.execute(f"attach '{_literal(target)}' as {SOURCE_ALIAS} (type {scanner}, read_only)")
+        con.execute(f"attach '{literal(target)}' as {SOURCE_ALIAS} (type {scanner}, read_only)")
     except duckdb.Error:
         con.close()
         raise
     return con
 
 
-def _select_expression(column: str, scanned_type: str | None) -> str:
+def select_expression(column: str, scanned_type: str | None) -> str:
     """The column as the lake stores it: money as ``decimal(15,2)``, the rest as scanned."""
-    name = _quoted(column)
+    name = quoted(column)
     if scanned_type is not None:
         name = f"cast({name} as {scanned_type})"
     if column in MONEY_COLUMNS:
         precision, scale = MONEY_TYPE
-        return f"cast({name} as decimal({precision}, {scale})) as {_quoted(column)}"
-    return f"{name} as {_quoted(column)}" if scanned_type is not None else name
+        return f"cast({name} as decimal({precision}, {scale})) as {quoted(column)}"
+    return f"{name} as {quoted(column)}" if scanned_type is not None else name
 
 
 def _text_of(value: Any) -> str | None:
@@ -177,11 +177,11 @@ def _text_of(value: Any) -> str | None:
     return None
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     return text.replace("'", "''")
 
 
-def _quoted(identifier: str) -> str:
+def quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
@@ -194,7 +194,7 @@ def _sql_value(value: Any) -> str:
         return f"date '{value.isoformat()}'"
     if isinstance(value, bool | int | float):
         return repr(value)
-    return f"'{_literal(str(value))}'"
+    return f"'{literal(str(value))}'"
 
 
 def _naive_utc(value: Any) -> Any:

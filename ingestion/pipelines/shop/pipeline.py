@@ -78,6 +78,11 @@ def extract_and_load(settings: Settings, pipeline: dlt.Pipeline, null_columns: d
     # first (and drop the copy a kill in the middle of normalize's commit leaves behind).
     recovery.finish_interrupted(pipeline)
     try:
+        if pipeline.first_run:
+            # A working folder made afresh (a new worker) restores dlt's state from the
+            # destination before the source reads it: after a bulk load (bulk.py) each
+            # cursor starts at the snapshot's watermark, which only that state holds.
+            pipeline.sync_destination()
         info = pipeline.run(make_source(settings, null_columns), loader_file_format=destinations.file_format(pipeline))
     except PipelineStepFailed as exc:
         if exc.step == "extract":
