@@ -2,7 +2,9 @@
 
 The shop ingest is measured beside its yardstick, a plain DuckDB ``sqlite_scan`` → ``COPY
 ... TO parquet`` of the same eight tables (``plain_export_*``, run as
-``python -m benchmarks.shop SHOP_DB OUT_DIR``), on the same file in the same run.
+``python -m benchmarks.shop SHOP_DB OUT_DIR``), on the same file in the same run; and
+so is the bulk first load (``marketplace ingest shop --bulk``, ``bulk_*``), into a lake
+and dlt folder of its own.
 """
 
 from __future__ import annotations
@@ -31,12 +33,16 @@ def run(sf: float, workdir: Path) -> dict:
     shop_db = Path(env["DATA_DIR"]) / "sources" / "shop.db"
     plain = measure([str(BIN / "python"), "-m", "benchmarks.shop", str(shop_db), str(workdir / "plain_export")], env)
     ingest = measure([cli, "ingest", "shop"], env)
-    rows = int(re.search(r"shop: loaded ([\d,]+) rows", ingest.stdout).group(1).replace(",", ""))
+    rows = loaded_rows(ingest.stdout)
+    bulk_env = bench_env(workdir / f"sf{sf:g}-bulk", SF=str(sf), SHOP_DB_URL=f"sqlite:///{shop_db}")
+    bulk = measure([cli, "ingest", "shop", "--bulk"], bulk_env)
+    if loaded_rows(bulk.stdout) != rows:
+        raise RuntimeError(f"the bulk load landed {loaded_rows(bulk.stdout):,} rows, the incremental one {rows:,}")
     build = measure([dbt, "build", *SHOP_SELECTION], env)
     build_models = model_seconds(env)
     advance = measure([cli, "simulate", "advance", "--days", "1"], env)
     ingest_day = measure([cli, "ingest", "shop"], env)
-    day_rows = int(re.search(r"shop: loaded ([\d,]+) rows", ingest_day.stdout).group(1).replace(",", ""))
+    day_rows = loaded_rows(ingest_day.stdout)
     build_day = measure([dbt, "build", *SHOP_SELECTION], env)
     day_models = model_seconds(env)
     return {
@@ -50,6 +56,10 @@ def run(sf: float, workdir: Path) -> dict:
         "plain_export_s": plain.seconds,
         "plain_export_peak_mib": plain.peak_mib,
         "ingest_vs_plain_export": ingest.seconds / plain.seconds,
+        "bulk_s": bulk.seconds,
+        "bulk_peak_mib": bulk.peak_mib,
+        "bulk_vs_plain_export": bulk.seconds / plain.seconds,
+        "bulk_vs_ingest": bulk.seconds / ingest.seconds,
         "build_s": build.seconds,
         "build_models_s": build_models,
         "build_peak_mib": build.peak_mib,
@@ -62,6 +72,11 @@ def run(sf: float, workdir: Path) -> dict:
         "day_vs_full_build": build_day.seconds / build.seconds,
         "day_vs_full_models": day_models / build_models if build_models else float("nan"),
     }
+
+
+def loaded_rows(cli_output: str) -> int:
+    """The row count of ``marketplace ingest shop``'s summary line."""
+    return int(re.search(r"shop: loaded ([\d,]+) rows", cli_output).group(1).replace(",", ""))
 
 
 def plain_export(shop_db: Path, out_dir: Path) -> None:
