@@ -93,3 +93,4 @@ sessionized as (
 )
 
 select * from sessionized
+{{ clustered_on('event_date') }}

@@ -86,3 +86,4 @@ final as (
 )
 
 select * from final
+{{ clustered_on('session_date') }}
