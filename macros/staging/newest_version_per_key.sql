@@ -16,9 +16,12 @@
     (a late retry of an old load), so the incremental result equals a full rebuild; the
     helper CTE `<as>_current` reads the versions merged into {{ this }} of the keys that
     came again (a semi-join; joining every merged key made stg_shop__line_items' day
-    query at SF 1 take 1.25 s against 0.67 s).
-    `partition_by` defaults to `unique_key` (pass the natural columns when the key is a
-    hash, to rank on cheaper types).
+    query at SF 1 take 1.25 s against 0.67 s), by the `partition_by` columns.
+    `partition_by` defaults to `unique_key`; pass the natural columns when the key is a
+    hash, to rank and look up on cheaper types: at SF 3 finding the merged versions of
+    a day's order lines took 0.33 s by the md5 `order_line_id` and 0.11 s by `order_id`
+    and `line_number`. Pair it with those columns as the model's `unique_key`, so that
+    delete+insert's delete matches on them too (0.35 s against 0.11 s).
 
     `version_rank < 2` and `copies < 2` mean `= 1` (both count from 1), written so for
     PostgreSQL's planner: it guesses 0.5% of rows for `= <constant>` on a computed column,
@@ -34,18 +37,22 @@
 {%- for column in key_columns + ['updated_at', '_loaded_load_id'] -%}
 {%- do join_conditions.append(versions_cte ~ '.' ~ column ~ ' = ' ~ as ~ '_keys.' ~ column) -%}
 {%- endfor -%}
+{%- set current_conditions = [] -%}
+{%- for column in key_columns -%}
+{%- do current_conditions.append(versions_cte ~ '.' ~ column ~ ' = ' ~ as ~ '_current.' ~ column) -%}
+{%- endfor -%}
 {%- set newest_rows -%}
 from {{ versions_cte }}
 inner join {{ as }}_keys
     on {{ join_conditions | join('\n        and ') }}
 {%- if is_incremental() %}
 left join {{ as }}_current
-    on {{ versions_cte }}.{{ unique_key }} = {{ as }}_current.{{ unique_key }}
+    on {{ current_conditions | join('\n        and ') }}
 {%- endif %}
 where
 {%- if is_incremental() %}
     (
-        {{ as }}_current.{{ unique_key }} is null
+        {{ as }}_current.{{ key_columns[0] }} is null
         or {{ versions_cte }}.updated_at > {{ as }}_current.updated_at
         or (
             {{ versions_cte }}.updated_at = {{ as }}_current.updated_at
@@ -82,11 +89,22 @@ where
 
 {{ as }}_current as (
     select
-        {{ unique_key }},
+        {{ key_columns | join(',\n        ') }},
         updated_at,
         _loaded_load_id
-    from {{ this }}
-    where {{ unique_key }} in (select {{ unique_key }} from {{ versions_cte }})
+    from {{ this }} as merged
+{%- if key_columns | length == 1 %}
+    where {{ key_columns[0] }} in (select {{ key_columns[0] }} from {{ versions_cte }})
+{%- else %}
+    where exists (
+        select 1
+        from {{ versions_cte }} as came_again
+        where
+            {%- for column in key_columns %}
+            {{ 'and ' if not loop.first }}came_again.{{ column }} = merged.{{ column }}
+            {%- endfor %}
+    )
+{%- endif %}
 ),
 {%- endif %}
 

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key='order_line_id',
+        unique_key=['order_id', 'line_number'],
         incremental_strategy=keyed_incremental_strategy(),
         partition_by=spark_partition_by('ship_month'),
     )

@@ -1,7 +1,7 @@
 {{
     config(
         materialized=keyed_materialization(),
-        unique_key='part_supplier_id',
+        unique_key=['part_id', 'supplier_id'],
         incremental_strategy=keyed_incremental_strategy(),
     )
 }}
