@@ -39,7 +39,8 @@
 {%- endfor -%}
 {%- set current_conditions = [] -%}
 {%- for column in key_columns -%}
-{%- do current_conditions.append(versions_cte ~ '.' ~ column ~ ' = ' ~ as ~ '_current.' ~ column) -%}
+{%- set condition = versions_cte ~ '.' ~ column ~ ' = ' ~ as ~ '_current.' ~ column -%}
+{%- do current_conditions.append(condition) -%}
 {%- endfor -%}
 {%- set newest_rows -%}
 from {{ versions_cte }}
