@@ -424,7 +424,7 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
         remedy=remedy,
     )
     # A view: the partitioned COPY reads it once, so a temp table only copied every row
-    # once more (at SF 1, 7% of the job's time and 0.2 GiB of its peak).
+    # once more (at SF 1, 7% of the job's time and 0.23 GiB of its peak).
     con.execute(f"""
         create or replace temp view to_write as
         select {columns}, event_date from outcome where outcome = 'new'
