@@ -244,28 +244,18 @@ def test_dbt_staging_reads_the_bulk_loaded_lake(settings):
 
 
 @pytest.mark.postgres
-def test_a_postgres_shop_bulk_load_continues_as_an_incremental_one(tmp_path):
+def test_a_postgres_shop_bulk_load_continues_as_an_incremental_one(tmp_path, postgres_shop_url):
     """Bulk then incremental, and incremental only, from one Postgres shop: the same row versions."""
-    import tempfile
-
-    from ingestion.devservices import postgres
-
-    pg_dir = Path(tempfile.mkdtemp(prefix="shop-pg-"))
-    server = postgres.start(pg_dir)
-    try:
-        url = postgres.create_database(server, "shop")
-        by_bulk = platform_settings(tmp_path / "bulk", SHOP_DB_URL=url)
-        by_pipeline = platform_settings(tmp_path / "incremental", SHOP_DB_URL=url)
-        init_sources(by_bulk, date(1998, 7, 28), only=())
-        bulk.run(by_bulk, progress=None)
-        pipeline.run(by_pipeline, progress=None)
-        for table in TABLES:
-            assert described(by_bulk, table) == described(by_pipeline, table), table
-        advance_sources(by_bulk, 2)
-        for settings in (by_bulk, by_pipeline):
-            pipeline.run(settings, progress=None)
-        for table in TABLES:
-            rows, differ = rows_and_differences(by_bulk, by_pipeline, table)
-            assert rows > 0 and differ == 0, f"{table}: {differ} of {rows} row versions differ"
-    finally:
-        postgres.stop(pg_dir, remove=True)
+    by_bulk = platform_settings(tmp_path / "bulk", SHOP_DB_URL=postgres_shop_url)
+    by_pipeline = platform_settings(tmp_path / "incremental", SHOP_DB_URL=postgres_shop_url)
+    init_sources(by_bulk, date(1998, 7, 28), only=())
+    bulk.run(by_bulk, progress=None)
+    pipeline.run(by_pipeline, progress=None)
+    for table in TABLES:
+        assert described(by_bulk, table) == described(by_pipeline, table), table
+    advance_sources(by_bulk, 2)
+    for settings in (by_bulk, by_pipeline):
+        pipeline.run(settings, progress=None)
+    for table in TABLES:
+        rows, differ = rows_and_differences(by_bulk, by_pipeline, table)
+        assert rows > 0 and differ == 0, f"{table}: {differ} of {rows} row versions differ"

@@ -96,33 +96,22 @@ def test_a_run_interrupted_after_extraction_is_finished_by_the_next_run(settings
 
 
 @pytest.mark.postgres
-def test_postgres_shop_lands_the_same_rows_as_sqlite(tmp_path):
-    import tempfile
-    from pathlib import Path
-
-    from ingestion.devservices import postgres
-
-    pg_dir = Path(tempfile.mkdtemp(prefix="shop-pg-"))
-    server = postgres.start(pg_dir)
-    try:
-        url = postgres.create_database(server, "shop")
-        on_pg = platform_settings(tmp_path / "pg", SHOP_DB_URL=url)
-        on_sqlite = platform_settings(tmp_path / "sqlite")
-        for settings in (on_pg, on_sqlite):
-            init_sources(settings, date(1998, 7, 28), only=())
-            pipeline.run(settings, progress=None)
-            advance_sources(settings, 2)
-            pipeline.run(settings, progress=None)
-        con = duck.connect()
-        for table in TABLES:
-            # Postgres delivers decimals, SQLite doubles: compare as the staging layer casts them.
-            selects = [
-                f"select {KEYS[table]}, updated_at from read_parquet('{s.zone_url('raw', 'shop', table)}/*.parquet')"
-                for s in (on_pg, on_sqlite)
-            ]
-            diff = con.execute(f"select count(*) from ({selects[0]} except all {selects[1]})").fetchone()[0]
-            rows = con.execute(f"select count(*) from ({selects[0]})").fetchone()[0]
-            assert rows > 0 and diff == 0, f"{table}: {diff} of {rows} row versions differ"
-        con.close()
-    finally:
-        postgres.stop(pg_dir, remove=True)
+def test_postgres_shop_lands_the_same_rows_as_sqlite(tmp_path, postgres_shop_url):
+    on_pg = platform_settings(tmp_path / "pg", SHOP_DB_URL=postgres_shop_url)
+    on_sqlite = platform_settings(tmp_path / "sqlite")
+    for settings in (on_pg, on_sqlite):
+        init_sources(settings, date(1998, 7, 28), only=())
+        pipeline.run(settings, progress=None)
+        advance_sources(settings, 2)
+        pipeline.run(settings, progress=None)
+    con = duck.connect()
+    for table in TABLES:
+        # Postgres delivers decimals, SQLite doubles: compare as the staging layer casts them.
+        selects = [
+            f"select {KEYS[table]}, updated_at from read_parquet('{s.zone_url('raw', 'shop', table)}/*.parquet')"
+            for s in (on_pg, on_sqlite)
+        ]
+        diff = con.execute(f"select count(*) from ({selects[0]} except all {selects[1]})").fetchone()[0]
+        rows = con.execute(f"select count(*) from ({selects[0]})").fetchone()[0]
+        assert rows > 0 and diff == 0, f"{table}: {diff} of {rows} row versions differ"
+    con.close()
