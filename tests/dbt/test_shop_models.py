@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 # The shop lineage alone, with only the tests whose every parent is in it (other teams'
 # models that join shop marts need their own sources).
 SHOP = ["--select", "tag:shop", "--indirect-selection", "cautious"]
-MARTS = ("fct_order_lines", "fct_orders", "fct_daily_revenue", "dim_customers")
+MARTS = ("fct_order_lines", "fct_orders", "fct_daily_revenue", "dim_customers", "dim_parts")
 CRASHED_LOAD_ID = "1999999999.0"
 
 
@@ -51,6 +52,32 @@ def write_crashed_load(env: dict[str, str]) -> None:
         )
 
 
+def change_a_part_and_an_offer(env: dict[str, str]) -> dict[int, tuple]:
+    """The simulator never changes parts or offers: change one of each, as a shop would.
+
+    Part 1's price goes up, and one offer of part 2 gets more stock, both stamped with the
+    newest order's `updated_at`. Returns what dim_parts should then hold for parts 1 and 2
+    (retail_price, available_quantity), from the shop itself.
+    """
+    with sqlite3.connect(Path(env["DATA_DIR"]) / "sources" / "shop.db") as con:
+        (stamp,) = con.execute("select max(updated_at) from orders").fetchone()
+        con.execute("update part set p_retailprice = p_retailprice + 1, updated_at = ? where p_partkey = 1", [stamp])
+        con.execute(
+            """
+            update partsupp set ps_availqty = ps_availqty + 7, updated_at = ?
+            where ps_partkey = 2 and ps_suppkey = (select min(ps_suppkey) from partsupp where ps_partkey = 2)
+            """,
+            [stamp],
+        )
+        rows = con.execute(
+            """
+            select p_partkey, p_retailprice, (select sum(ps_availqty) from partsupp where ps_partkey = p_partkey)
+            from part where p_partkey in (1, 2)
+            """
+        )
+        return {part: (Decimal(str(price)), quantity) for part, price, quantity in rows}
+
+
 def source_orders(env: dict[str, str]) -> dict[int, str]:
     with sqlite3.connect(Path(env["DATA_DIR"]) / "sources" / "shop.db") as con:
         return dict(con.execute("select o_orderkey, o_fulfilment_status from orders"))
@@ -71,9 +98,11 @@ def shop_runs(tmp_path_factory) -> dict:
     first = dbt(env, "build", *SHOP)
     write_crashed_load(env)
     cli(env, "simulate", "advance", "--days", "2")
+    changed_parts = change_a_part_and_an_offer(env)
     cli(env, "ingest", "shop")
     incremental = dbt(env, "build", *SHOP)
     after_incremental = mart_rows(env)
+    parts = query(env, "select part_id, retail_price, available_quantity from dim_parts where part_id in (1, 2)")
     warehouse_orders = dict(query(env, "select order_id, fulfilment_status from fct_orders"))
     orders = source_orders(env)
     refreshed = dbt(env, "build", "--full-refresh", *SHOP)
@@ -85,6 +114,8 @@ def shop_runs(tmp_path_factory) -> dict:
         "after_full_refresh": mart_rows(env),
         "warehouse_orders": warehouse_orders,
         "source_orders": orders,
+        "changed_parts": changed_parts,
+        "warehouse_parts": {part: (price, quantity) for part, price, quantity in parts},
     }
 
 
@@ -107,6 +138,12 @@ def test_warehouse_mirrors_the_shop_after_changes(shop_runs):
     """Every order, with its latest fulfilment status, and nothing from the crashed load."""
     assert shop_runs["warehouse_orders"] == shop_runs["source_orders"]
     assert "lost" not in set(shop_runs["warehouse_orders"].values())
+
+
+def test_changed_parts_and_offers_reach_dim_parts(shop_runs):
+    """dim_parts is incremental: the day's run rebuilt the part whose price changed and the
+    part one of whose offers changed (the rest is proved equal by the full refresh)."""
+    assert shop_runs["warehouse_parts"] == shop_runs["changed_parts"]
 
 
 def test_advanced_days_reach_the_marts(shop_runs):
