@@ -30,9 +30,11 @@ PER_SF = {
     "lake": 0.85 * GIB,
     "warehouse": 1.10 * GIB,
     "dlt working folder": 0.35 * GIB,
-    # held only while `dbt build` runs, in DUCKDB_TEMP_DIRECTORY: 34 GB at its peak in the
-    # first SF 10 build under the default 4 GB limit (docs/benchmarks.md, "How cost grows")
-    "DuckDB spill": 3.4 * GIB,
+    # held only while `dbt build` runs, in DUCKDB_TEMP_DIRECTORY, under the default 4 GB
+    # limit: 34 GB at its peak in the first SF 10 build, 38.7 GB (36.0 GiB) in the second;
+    # that run took at most 73.5 GiB of its disk, all parts together, against the 78.6 GiB
+    # this estimates (docs/benchmarks.md, "How cost grows")
+    "DuckDB spill": 3.6 * GIB,
 }
 SPILL = "DuckDB spill"
 FIXED = 60 * MIB
