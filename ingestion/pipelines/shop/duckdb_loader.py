@@ -84,9 +84,14 @@ class DuckDBTableLoader(BaseTableLoader):
 
         DuckDB's SQLite scanner reads whole tables (it pushes no filter down), so on an
         incremental run SQLite itself first narrows the rows with the index on the cursor
-        (``sqlite_query``), to text at or after the last value cut to the second
+        (``sqlite_query``), comparing the text with the last value cut to the second
         (``YYYY-MM-DD HH:MM:SS``); the exact bounds then apply in DuckDB. The cut keeps
-        the narrowing a superset however the file writes fractions or the ``T``.
+        the narrowing a superset however the file writes fractions or the ``T``. With the
+        open range the shop reads (``>``) the text must be after the cut, not at it: a
+        row later than the last value is either in a later second or in the same second
+        with a fraction, and both sort after it. So rows that share the last value's
+        second (every part and offer of the simulated shop, stamped once) are not handed
+        to DuckDB on every run only to be dropped there.
         """
         scanner, _ = parse_shop_url(self.get_connection_url())
         schema = self.table.schema or ("main" if scanner == "sqlite" else "public")
@@ -99,9 +104,10 @@ class DuckDBTableLoader(BaseTableLoader):
         else:
             # sqlite_query returns text; each column is cast back to the type the scan gives.
             types = dict(con.execute(f"select column_name, column_type from (describe {table})").fetchall())
+            after = ">" if self.range_start == "open" else ">="
             inner = (
                 f"select {', '.join(map(quoted, names))} from {quoted(self.table.name)}"
-                f" where {quoted(self.cursor_column.name)} >= '{since}'"
+                f" where {quoted(self.cursor_column.name)} {after} '{since}'"
             )
             source = f"sqlite_query('{SOURCE_ALIAS}', '{literal(inner)}')"
         columns = ", ".join(select_expression(name, types[name]) for name in names)

@@ -99,6 +99,8 @@ def test_the_cursor_neither_skips_nor_repeats_rows_at_its_boundary(tmp_path, sho
 
     Batches of 7 rows split the rows that share the boundary value across many batches. The
     source's arguments come from dlt's configuration: the customer table only, 7 rows a batch.
+    Before the second run some rows at the boundary are written again with a ``T`` (the
+    same instant: not loaded again), and some of the later rows a second later with a ``T``.
     """
     monkeypatch.setenv("SOURCES__SHOP__CHUNK_SIZE", "7")
     monkeypatch.setenv("SOURCES__SHOP__TABLES", '["customer"]')
@@ -114,13 +116,17 @@ def test_the_cursor_neither_skips_nor_repeats_rows_at_its_boundary(tmp_path, sho
         assert first == con.execute("select count(*) from customer").fetchone()[0]
     last = datetime.fromisoformat(boundary)
     half_second_later = (last + timedelta(milliseconds=500)).isoformat(sep=" ", timespec="microseconds")
-    _set_updated_at(db, "customer", "c_custkey", after, half_second_later)
+    _set_updated_at(db, "customer", "c_custkey", after[:10], half_second_later)
+    _set_updated_at(db, "customer", "c_custkey", after[10:], (last + timedelta(seconds=1)).isoformat(sep="T"))
+    _set_updated_at(db, "customer", "c_custkey", at_boundary[:5], last.isoformat(sep="T"))
 
     second = pipeline.run(settings, progress=None)["rows"]
     third = pipeline.run(settings, progress=None)["rows"]
 
     assert second == {"customer": len(after)}, "only the rows after the boundary"
-    assert third == {"customer": 0}, "nothing new, nothing loaded"
+    # connectorx's SQL compares SQLite's text, so it reads the rows written with a T again and
+    # dlt drops them all (the table is then absent); DuckDB compares timestamps: 0 rows
+    assert third.get("customer", 0) == 0, "nothing new, nothing loaded"
     landed = _landed(settings, "customer", "c_custkey")
     assert len(landed) == len(set(landed)) == first + len(after)
     assert sum(1 for k, ts in landed if k in at_boundary and ts == last) == len(at_boundary)
