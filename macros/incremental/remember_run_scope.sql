@@ -42,10 +42,17 @@
 {%- if incremental and column in model_node.columns and pair not in seen -%}
 {%- do seen.append(pair) -%}
 {%- set relation = adapter.get_relation(key[0], key[1], model_node.alias) -%}
-{%- if relation is not none and not flags.FULL_REFRESH -%}
+{#- Not yet a table with that column (a view the model used to be, or a table from
+    before the column was added): this run rebuilds it, so every row. (The columns from
+    an empty select: adapter.get_columns_in_relation opens a transaction on DuckDB that
+    dbt rolls back after the hooks, and the table below with it.) -#}
+{%- if relation is not none and relation.is_table and not flags.FULL_REFRESH -%}
+{%- set columns = run_query('select * from ' ~ relation ~ ' where 1 = 0').column_names -%}
+{%- if column in columns | map('lower') | list -%}
 {%- do by_schema[key].append(
     run_scope_row(model_node.alias, column, 'max(' ~ column ~ ')') ~ ' from ' ~ relation
 ) -%}
+{%- endif -%}
 {%- endif -%}
 {%- endif -%}
 {%- endfor -%}

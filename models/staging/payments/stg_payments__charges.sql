@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized=keyed_materialization(),
+        unique_key='charge_id',
+        incremental_strategy=keyed_incremental_strategy(),
+    )
+}}
+
 with
 
 source as (
@@ -28,7 +36,8 @@ renamed as (
         {{ epoch_seconds_to_timestamp('created') }} as created_at,
         cast({{ epoch_seconds_to_timestamp('created') }} as date) as created_date,
         {{ epoch_seconds_to_timestamp('updated') }} as updated_at,
-        cast(_dlt_load_id as {{ dbt.type_string() }}) as _loaded_load_id
+        cast(_dlt_load_id as {{ dbt.type_string() }}) as _loaded_load_id,
+        loaded_at as _loaded_at
     from committed
 ),
 
