@@ -64,13 +64,22 @@ def start(env: dict[str, str], *args: str, **kwargs) -> subprocess.Popen:
     )
 
 
+def seen(under_way: Callable[[], bool]) -> bool:
+    """``under_way()``, False while the command moves or deletes what it scans (a folder
+    listed a moment ago is gone): the next poll looks again."""
+    try:
+        return under_way()
+    except FileNotFoundError:
+        return False
+
+
 def kill_when(env: dict[str, str], args: list[str], under_way: Callable[[], bool], output: Path) -> bool:
     """Run ``args`` (output to ``output``), SIGKILL its process group as soon as
     ``under_way()``; False if the command ended first (it must have succeeded)."""
     with output.open("w") as out:
         proc = start(env, *args, stdout=out, stderr=subprocess.STDOUT)
         while proc.poll() is None:
-            if under_way():
+            if seen(under_way):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
                 return True
