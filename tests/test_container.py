@@ -244,6 +244,7 @@ def _loaded_rows(stdout: str, pipeline: str) -> int:
 
 
 @pytest.mark.e2e
+@pytest.mark.slow  # installs the image's environment with uv, then runs the jobs from it: half a minute
 def test_the_images_environment_runs_the_jobs_outside_the_source_tree(tmp_path):
     uv = _uv()
     if uv is None:

@@ -51,6 +51,7 @@ def test_web_marts_reconcile_and_tie_to_shop_orders(built_platform):
     assert sessions > ordering > 0
 
 
+@pytest.mark.slow  # two builds, a four-day advance between, then a full refresh: over a minute
 def test_incremental_runs_after_advance_equal_a_full_rebuild(tmp_path):
     env = platform_env(tmp_path, SF="0.01")
     cli(env, "simulate", "init", "--sf", "0.01", "--cutoff", "1998-03-01")

@@ -47,7 +47,9 @@ BUILD = ("build",)
 DAILY = ("--vars", "{tests_scope: run}")
 ADVANCE_DAYS = "2"
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
+# slow: building the same company on PostgreSQL and Spark takes about 5 minutes before any
+# comparison (the largest setup of the suite), so `make test-slow` runs it, not `make test`.
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark, pytest.mark.slow]
 
 
 def engine_envs(data_dir: Path, pg_port: int) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
@@ -263,7 +265,6 @@ def a_day_later(built, pg_server) -> dict[str, dict]:
     return before
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("mart", MARTS)
 def test_spark_daily_run_matches_duckdb(a_day_later, built, mart):
     """After Spark's incremental run (insert_overwrite of partitions), every mart equals DuckDB's."""
@@ -275,7 +276,6 @@ def test_spark_daily_run_matches_duckdb(a_day_later, built, mart):
     assert normalised(spark_columns, spark_rows, columns) == expected
 
 
-@pytest.mark.slow
 def test_spark_daily_run_rewrote_only_the_partitions_it_had_to(a_day_later, built):
     """Each partitioned mart: old partitions outside the run's reach keep their very files.
 

@@ -25,7 +25,8 @@ from ingestion.devservices import postgres
 from ingestion.errors import PlatformError
 from tests.conftest import STEP_LOGS, cli, platform_env
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+# slow: each test loads a warehouse and builds it twice (about 1.5 minutes for the DuckDB pair).
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
 # FAIL <test>: <n> failing row(s) in <relation> (<staging area>)
 FAILURE_LINE = re.compile(r"^FAIL (\S+): (\d+) failing rows? in (\S+) \((.+)\)$")
@@ -193,8 +194,7 @@ def _live_marts(pg: dict) -> dict[str, tuple]:
     return marts
 
 
-@pytest.mark.postgres
-@pytest.mark.slow  # loads a PostgreSQL warehouse and builds it twice
+@pytest.mark.postgres  # loads a PostgreSQL warehouse and builds it twice
 def test_postgres_failing_test_leaves_the_live_schemas_untouched(pg):
     bad_customer = _pg(pg, "select max(c_custkey) + 1000 from raw_shop.customer")[0][0]
     newest = "(select max(_dlt_load_id) from raw_shop.orders)"
@@ -223,8 +223,7 @@ def test_postgres_failing_test_leaves_the_live_schemas_untouched(pg):
     assert any(bad_customer in row for row in stored_rows)
 
 
-@pytest.mark.postgres
-@pytest.mark.slow  # loads a PostgreSQL warehouse and builds it twice
+@pytest.mark.postgres  # loads a PostgreSQL warehouse and builds it twice
 def test_postgres_passing_publish_swaps_the_schemas(pg):
     yesterday = _pg(pg, "select count(*) from analytics.fct_orders")[0][0]
     proc = cli(pg["env"], "publish")
