@@ -194,6 +194,8 @@ def _stage(
             insert into rejected
             select source_file, line_number, landing_hour, reason, raw_line from checked where reason is not null
         """)
+        # Uncompressed: the scratch is read once and deleted, and snappy cost about 6% of
+        # the job's time at SF 1 (docs/benchmarks.md).
         con.execute(f"""
             copy (
                 select {columns}, cast(event_at as date) as event_date
@@ -201,7 +203,8 @@ def _stage(
                     select *, cast(landing_hour as date) as landing_date, '{batch}' as batch_id
                     from checked where reason is null
                 )
-            ) to '{scratch / f"chunk-{number:05d}"}' (format parquet, partition_by (event_date), compression snappy)
+            ) to '{scratch / f"chunk-{number:05d}"}'
+                (format parquet, partition_by (event_date), compression uncompressed)
         """)
         con.execute("drop table checked")
     staged: dict[date, list[str]] = {}
@@ -360,53 +363,58 @@ def _write_partitions(
 
 def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: list[str]) -> list[str]:
     processed = contract.paths(lake_url)["processed"]
-    con.execute(
-        """
-        create or replace temp table candidates as
-        select
-            *,
-            row_number() over (partition by event_id order by source_file, line_number) as copy
-        from read_parquet(?, hive_partitioning = false)
-    """,
-        [staged_files],
-    )
-    touched = [
-        row[0].isoformat()
-        for row in con.execute(
-            "select distinct cast(event_at as date) from candidates where copy = 1 order by 1"
-        ).fetchall()
-    ]
+    staged = f"read_parquet([{', '.join(_quote(f) for f in staged_files)}], hive_partitioning = false)"
+    # The staged files are partitioned by event date, so their dates are the group's.
+    touched = sorted({Path(f).parent.name.split("=", 1)[1] for f in staged_files})
     files = {day: _parquet_files(f"{processed}/event_date={day}") for day in touched}
     columns = ", ".join(contract.EVENT_COLUMNS)
     remedy = "restore it from a backup of the lake (S3 versioning): the job deduplicates against it"
-    # What is stored already, for the candidates' ids only and in three columns: a day's
+    # The first copy of each event id the batch delivered more than once (about 1% of
+    # them): a grouping of the ids alone, where a window over every staged row sorted
+    # whole rows by id.
+    con.execute(f"""
+        create or replace temp table repeats as
+        select event_id, min({{'source_file': source_file, 'line_number': line_number}}) as first_delivery
+        from {staged}
+        group by event_id
+        having count(*) > 1
+    """)
+    # What is stored already, for the batch's ids only and in three columns: a day's
     # re-deliveries reach back to any date of the history, and reading those whole
     # partitions cost minutes at SF 10 for a few thousand duplicates.
     _lake_table(
         con,
         "stored",
         "select distinct event_id, source_file, line_number from read_parquet(?, hive_partitioning = false) "
-        "where event_id in (select event_id from candidates where copy = 1)",
+        f"where event_id in (select event_id from {staged})",
         [f for day in touched for f in files[day]],
-        empty="select event_id, source_file, line_number from candidates where false",
+        empty="select '' as event_id, '' as source_file, 0::bigint as line_number where false",
         remedy=remedy,
     )
     # A stored row with the same file and line is this very delivery, stored by a batch
     # that crashed before its audit: processed, not a duplicate.
-    con.execute("""
+    con.execute(f"""
         create or replace temp table outcome as
+        with copies as (
+            select
+                c.*,
+                r.event_id is null
+                    or r.first_delivery = {{'source_file': c.source_file, 'line_number': c.line_number}} as first_copy
+            from {staged} as c
+            left join repeats as r on r.event_id = c.event_id
+        )
         select
-            c.*,
+            {", ".join(f"c.{column}" for column in contract.EVENT_COLUMNS)},
             cast(c.event_at as date) as event_date,
             case
-                when c.copy > 1 then 'duplicate'
+                when not c.first_copy then 'duplicate'
                 when e.event_id is null then 'new'
                 when e.source_file = c.source_file and e.line_number = c.line_number
                     then 'reprocessed'
                 else 'duplicate'
             end as outcome
-        from candidates as c
-        left join stored as e on c.copy = 1 and e.event_id = c.event_id
+        from copies as c
+        left join stored as e on c.first_copy and e.event_id = c.event_id
     """)
     dates = [
         row[0].isoformat()
@@ -420,7 +428,7 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
         f"select distinct {columns}, cast(event_date as date) as event_date "
         "from read_parquet(?, hive_partitioning = true)",
         [f for day in dates for f in files[day]],
-        empty=f"select {columns}, cast(event_at as date) as event_date from candidates where false",
+        empty=f"select {columns}, event_date from outcome where false",
         remedy=remedy,
     )
     # A view: the partitioned COPY reads it once, so a temp table only copied every row
@@ -443,7 +451,7 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
         group by source_file
     """)
     con.execute("drop view to_write")
-    for table in ("candidates", "stored", "existing", "outcome"):
+    for table in ("repeats", "stored", "existing", "outcome"):
         con.execute(f"drop table {table}")
     return dates
 
@@ -569,6 +577,10 @@ def _read_lake_parquet(
                     f" {remedy(url)}; nothing was written"
                 ) from exc
         raise
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _parquet_files(url: str) -> list[str]:
