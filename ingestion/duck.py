@@ -70,3 +70,8 @@ def out_of_memory(settings: Settings | None = None) -> Iterator[None]:
             f"({str(exc).strip().splitlines()[0]}): raise DUCKDB_MEMORY_LIMIT, or free disk under "
             f"DUCKDB_TEMP_DIRECTORY={settings.duckdb_temp_directory} where it spills"
         ) from exc
+
+
+def literal(text: str) -> str:
+    """``text`` escaped to stand between single quotes in DuckDB SQL."""
+    return text.replace("'", "''")

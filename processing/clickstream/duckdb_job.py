@@ -356,26 +356,29 @@ def _write_partitions(
     if not staged:
         return dates
     for group in _groups(con, staged, group_rows):
-        files = [f for day in group for f in staged[day]]
-        dates += _write_group(con, lake_url, files)
+        dates += _write_group(con, lake_url, group, [f for day in group for f in staged[day]])
     return dates
 
 
-def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: list[str]) -> list[str]:
+def _write_group(
+    con: duckdb.DuckDBPyConnection, lake_url: str, group: list[date], staged_files: list[str]
+) -> list[str]:
     processed = contract.paths(lake_url)["processed"]
-    staged = f"read_parquet([{', '.join(_quote(f) for f in staged_files)}], hive_partitioning = false)"
-    # The staged files are partitioned by event date, so their dates are the group's.
-    touched = sorted({Path(f).parent.name.split("=", 1)[1] for f in staged_files})
+    listed = ", ".join(f"'{duck.literal(f)}'" for f in staged_files)
+    con.execute(
+        f"create or replace temp view staged as select * from read_parquet([{listed}], hive_partitioning = false)"
+    )
+    touched = [day.isoformat() for day in group]
     files = {day: _parquet_files(f"{processed}/event_date={day}") for day in touched}
     columns = ", ".join(contract.EVENT_COLUMNS)
     remedy = "restore it from a backup of the lake (S3 versioning): the job deduplicates against it"
     # The first copy of each event id the batch delivered more than once (about 1% of
     # them): a grouping of the ids alone, where a window over every staged row sorted
     # whole rows by id.
-    con.execute(f"""
+    con.execute("""
         create or replace temp table repeats as
-        select event_id, min({{'source_file': source_file, 'line_number': line_number}}) as first_delivery
-        from {staged}
+        select event_id, min({'source_file': source_file, 'line_number': line_number}) as first_delivery
+        from staged
         group by event_id
         having count(*) > 1
     """)
@@ -386,7 +389,7 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
         con,
         "stored",
         "select distinct event_id, source_file, line_number from read_parquet(?, hive_partitioning = false) "
-        f"where event_id in (select event_id from {staged})",
+        "where event_id in (select event_id from staged)",
         [f for day in touched for f in files[day]],
         empty="select '' as event_id, '' as source_file, 0::bigint as line_number where false",
         remedy=remedy,
@@ -400,7 +403,7 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
                 c.*,
                 r.event_id is null
                     or r.first_delivery = {{'source_file': c.source_file, 'line_number': c.line_number}} as first_copy
-            from {staged} as c
+            from staged as c
             left join repeats as r on r.event_id = c.event_id
         )
         select
@@ -450,7 +453,8 @@ def _write_group(con: duckdb.DuckDBPyConnection, lake_url: str, staged_files: li
         from outcome
         group by source_file
     """)
-    con.execute("drop view to_write")
+    for view in ("to_write", "staged"):
+        con.execute(f"drop view {view}")
     for table in ("repeats", "stored", "existing", "outcome"):
         con.execute(f"drop table {table}")
     return dates
@@ -577,10 +581,6 @@ def _read_lake_parquet(
                     f" {remedy(url)}; nothing was written"
                 ) from exc
         raise
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _parquet_files(url: str) -> list[str]:

@@ -55,6 +55,7 @@ from dlt.extract import DltResource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion import duck
+from ingestion.duck import literal
 from ingestion.errors import PlatformError
 from ingestion.pipelines import destinations, lake, recovery
 from ingestion.pipelines.shop import BULK_WATERMARKS
@@ -62,7 +63,6 @@ from ingestion.pipelines.shop.duckdb_loader import (
     SOURCE_ALIAS,
     SourceConnection,
     connect_source,
-    literal,
     quoted,
     select_expression,
 )

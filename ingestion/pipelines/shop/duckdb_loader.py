@@ -20,6 +20,7 @@ import pyarrow as pa
 from dlt.sources.sql_database.helpers import BaseTableLoader
 
 from ingestion import duck
+from ingestion.duck import literal
 from ingestion.pipelines.shop.helpers import parse_shop_url
 from ingestion.pipelines.shop.settings import MONEY_COLUMNS, MONEY_TYPE
 
@@ -181,10 +182,6 @@ def _text_of(value: Any) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     return None
-
-
-def literal(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def quoted(identifier: str) -> str:
