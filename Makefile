@@ -24,6 +24,9 @@ DAYS ?= 1
 # FULL=1`, `make demo` and `make test` test every row (macros/incremental/run_scope_marker.sql).
 FULL ?=
 TESTS_SCOPE ?= all
+# make test runs pytest in TEST_WORKERS processes (pytest-xdist), one test file to a process
+# at a time, so a module's fixtures are built once; TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 export PG_DIR ?= /tmp/marketplace-pg
 # the port `make pg-up` picked, for DBT_TARGET=pg and the warehouse-first pipelines
 export PG_PORT ?= $(shell cat $(PG_DIR)/port 2>/dev/null || echo 5432)
@@ -135,7 +138,7 @@ fmt: lint-fix
 
 test: setup browser ## Lint, then pytest: unit tests and end-to-end runs in temporary DATA_DIRs (not those marked slow)
 	$(MAKE) lint
-	$(RUN) pytest -m "not slow"
+	$(RUN) pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile
 
 test-slow: setup browser ## The tests marked slow (minutes each: Airflow day runs, reliability journeys, PostgreSQL publishes); CI runs them after make test
 	$(RUN) pytest -m slow
