@@ -55,7 +55,6 @@ from dlt.extract import DltResource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion import duck
-from ingestion.duck import literal
 from ingestion.errors import PlatformError
 from ingestion.pipelines import destinations, lake, recovery
 from ingestion.pipelines.shop import BULK_WATERMARKS
@@ -94,7 +93,7 @@ class TableCopy:
     watermark: datetime | None
 
     def select(self, load_id: str) -> str:
-        return f"select {self.expressions}, '{literal(load_id)}' as {LOAD_ID} from {self.rows}"
+        return f"select {self.expressions}, '{duck.literal(load_id)}' as {LOAD_ID} from {self.rows}"
 
 
 def run(settings: Settings, progress: str | None = "log") -> dict:
@@ -156,7 +155,7 @@ def _copied_files(copy: TableCopy, connection: SourceConnection, folder: Path) -
     try:
         with duck.out_of_memory():
             con.execute(
-                f"copy ({copy.select(load_id)}) to '{literal(str(folder))}'"
+                f"copy ({copy.select(load_id)}) to '{duck.literal(str(folder))}'"
                 f" (format parquet, compression snappy, row_group_size {CHUNK_SIZE},"
                 f" file_size_bytes '{FILE_SIZE}', filename_pattern 'part_{{i}}')"
             )
@@ -217,7 +216,7 @@ def _watermark(con: duckdb.DuckDBPyConnection, scanner: str, schema: str, table:
     holds, never later than the latest one. A lower cut only moves rows to the next run.
     """
     inner = f"select max({quoted(CURSOR_COLUMN)}) from {quoted(schema)}.{quoted(table)}"
-    query = f"{scanner}_query('{SOURCE_ALIAS}', '{literal(inner)}')"
+    query = f"{scanner}_query('{SOURCE_ALIAS}', '{duck.literal(inner)}')"
     (value,) = con.execute(f"select cast(max(columns(*)) as timestamp) from {query}").fetchone()
     return value
 

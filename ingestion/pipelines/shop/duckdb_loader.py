@@ -20,7 +20,6 @@ import pyarrow as pa
 from dlt.sources.sql_database.helpers import BaseTableLoader
 
 from ingestion import duck
-from ingestion.duck import literal
 from ingestion.pipelines.shop.helpers import parse_shop_url
 from ingestion.pipelines.shop.settings import MONEY_COLUMNS, MONEY_TYPE
 
@@ -110,7 +109,7 @@ class DuckDBTableLoader(BaseTableLoader):
                 f"select {', '.join(map(quoted, names))} from {quoted(self.table.name)}"
                 f" where {quoted(self.cursor_column.name)} {after} '{since}'"
             )
-            source = f"sqlite_query('{SOURCE_ALIAS}', '{literal(inner)}')"
+            source = f"sqlite_query('{SOURCE_ALIAS}', '{duck.literal(inner)}')"
         columns = ", ".join(select_expression(name, types[name]) for name in names)
         sql = f"select {columns} from {source}"
         return f"select * from ({sql}) where {where}" if where else sql
@@ -157,7 +156,7 @@ def connect_source(url: str) -> duckdb.DuckDBPyConnection:
     scanner, target = parse_shop_url(url)
     con = duck.connect(":memory:", f"{scanner}_scanner")
     try:
-        con.execute(f"attach '{literal(target)}' as {SOURCE_ALIAS} (type {scanner}, read_only)")
+        con.execute(f"attach '{duck.literal(target)}' as {SOURCE_ALIAS} (type {scanner}, read_only)")
     except duckdb.Error:
         con.close()
         raise
@@ -197,7 +196,7 @@ def _sql_value(value: Any) -> str:
         return f"date '{value.isoformat()}'"
     if isinstance(value, bool | int | float):
         return repr(value)
-    return f"'{literal(str(value))}'"
+    return f"'{duck.literal(str(value))}'"
 
 
 def _naive_utc(value: Any) -> Any:
