@@ -395,9 +395,11 @@ def _write_group(
         remedy=remedy,
     )
     # A stored row with the same file and line is this very delivery, stored by a batch
-    # that crashed before its audit: processed, not a duplicate.
+    # that crashed before its audit: processed, not a duplicate. A view, read twice (the
+    # tally below, then the partitioned COPY): as a temp table it copied every staged row
+    # once more (at SF 1, 8% of the job's time and 0.17 GiB of its peak).
     con.execute(f"""
-        create or replace temp table outcome as
+        create or replace temp view outcome as
         with copies as (
             select
                 c.*,
@@ -419,9 +421,13 @@ def _write_group(
         from copies as c
         left join stored as e on c.first_copy and e.event_id = c.event_id
     """)
+    con.execute("""
+        create or replace temp table tally as
+        select source_file, event_date, outcome, count(*) as events from outcome group by all
+    """)
     dates = [
         row[0].isoformat()
-        for row in con.execute("select distinct event_date from outcome where outcome = 'new' order by 1").fetchall()
+        for row in con.execute("select distinct event_date from tally where outcome = 'new' order by 1").fetchall()
     ]
     # Whole rows only of the partitions this group rewrites.
     _lake_table(
@@ -448,14 +454,14 @@ def _write_group(
         insert into event_counts
         select
             source_file,
-            count(*) filter (where outcome in ('new', 'reprocessed')),
-            count(*) filter (where outcome = 'duplicate')
-        from outcome
+            coalesce(sum(events) filter (where outcome in ('new', 'reprocessed')), 0),
+            coalesce(sum(events) filter (where outcome = 'duplicate'), 0)
+        from tally
         group by source_file
     """)
-    for view in ("to_write", "staged"):
+    for view in ("to_write", "outcome", "staged"):
         con.execute(f"drop view {view}")
-    for table in ("repeats", "stored", "existing", "outcome"):
+    for table in ("repeats", "stored", "existing", "tally"):
         con.execute(f"drop table {table}")
     return dates
 
