@@ -22,6 +22,7 @@ from ingestion.errors import PlatformError
 
 DEFAULT_DIR = Path("/tmp/marketplace-pg")  # PG_DIR in the settings
 FAST_UNSAFE = "-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+PORT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,6 @@ def start(base_dir: Path = DEFAULT_DIR, port: int | None = None) -> PgServer:
     port_file = base_dir / "port"
     if (pgdata / "postmaster.pid").exists() and port_file.exists():
         return PgServer(base_dir, int(port_file.read_text()))
-    port = port or free_port()
     base_dir.mkdir(parents=True, exist_ok=True)
     sockets.mkdir(exist_ok=True)
     if os.geteuid() == 0:
@@ -81,13 +81,49 @@ def start(base_dir: Path = DEFAULT_DIR, port: int | None = None) -> PgServer:
     if not (pgdata / "PG_VERSION").exists():
         _run([_binary("initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust",
               "-E", "UTF8", "--no-locale"])  # fmt: skip
-    options = f"-p {port} -c listen_addresses=127.0.0.1 -k {sockets} {FAST_UNSAFE}"
-    _run([_binary("pg_ctl"), "-D", str(pgdata), "-l", str(base_dir / "server.log"),
-          "-o", options, "-w", "-t", "60", "start"])  # fmt: skip
+    # A port the OS just handed out can be taken by another process before the server
+    # binds it (two test workers starting clusters at once): then try another one.
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        chosen = port or free_port()
+        try:
+            _pg_ctl_start(base_dir, chosen)
+            break
+        except PortTaken as exc:
+            if port or attempt == PORT_ATTEMPTS:
+                raise PlatformError(f"PostgreSQL could not listen on 127.0.0.1:{chosen}: {exc}") from None
+    port = chosen
     port_file.write_text(str(port))
     server = PgServer(base_dir, port)
     _wait_ready(server)
     return server
+
+
+class PortTaken(Exception):
+    """The server could not bind its port (what its log said)."""
+
+
+def _pg_ctl_start(base_dir: Path, port: int) -> None:
+    """``pg_ctl start`` on ``port``; a failure names the reason from the server's log."""
+    pgdata, sockets, log = base_dir / "pgdata", base_dir / "sockets", base_dir / "server.log"
+    logged = log.stat().st_size if log.exists() else 0
+    options = f"-p {port} -c listen_addresses=127.0.0.1 -k {sockets} {FAST_UNSAFE}"
+    proc = subprocess.run(
+        _as_owner([_binary("pg_ctl"), "-D", str(pgdata), "-l", str(log), "-o", options, "-w", "-t", "60", "start"]),
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode == 0:
+        return
+    # pg_ctl itself only says "could not start server"; the reason is in the log.
+    reasons = []
+    if log.exists():
+        with open(log, errors="replace") as handle:
+            handle.seek(logged)
+            reasons = [line.strip() for line in handle if "FATAL" in line or "could not" in line]
+    if any("could not bind" in line or "could not create any TCP/IP sockets" in line for line in reasons):
+        raise PortTaken(reasons[0])
+    detail = "; ".join(reasons[:3]) or (proc.stderr or proc.stdout).strip()[:500]
+    raise PlatformError(f"pg_ctl failed to start PostgreSQL (log {log}): {detail}")
 
 
 def _wait_ready(server: PgServer, timeout: float = 30.0) -> None:
