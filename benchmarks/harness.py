@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 
@@ -20,17 +21,54 @@ class Measured:
     stdout: str
 
 
+# Starts the measured command and reports its peak (wait4's ru_maxrss, KiB) on the file
+# descriptor given first. Linux starts a new program's peak at the high-water mark of the
+# process that started it, so a command started straight from the benchmark inherited
+# the benchmark's own peak (the simulators it ran in-process): this small process, a few
+# MiB, stands between them.
+_LAUNCHER = """
+import os, sys
+report = int(sys.argv[1])
+os.set_inheritable(report, False)
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+os.write(report, str(usage.ru_maxrss).encode())
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def measure(args: list[str], env: dict[str, str]) -> Measured:
-    """Wall time and peak resident memory (the child and everything it waited for)."""
+    """Wall time and peak resident memory (the command and everything it waited for)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
+    report, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(write_end), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            pass_fds=(write_end,),
+        )
+    finally:
+        os.close(write_end)
+    try:
+        out = proc.stdout.read() if proc.stdout else ""
+        proc.wait()
+        peak_kib = int(os.read(report, 64) or 0)
+    finally:
+        os.close(report)
     seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} exited {proc.returncode}:\n{out[-4000:]}")
-    return Measured(seconds, usage.ru_maxrss / 1024, out)
+    return Measured(seconds, peak_kib / 1024, out)
 
 
 def median(values: list[float]) -> float:
