@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import uuid
 from collections.abc import Sequence
@@ -48,6 +49,15 @@ def pytest_addoption(parser):
         default=None,
         help="Also copy the browser tests' screenshots here (make screenshots: docs/img).",
     )
+
+
+@pytest.fixture
+def busy_port():
+    """A port some other program listens on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import tempfile
 from pathlib import Path
 
@@ -26,25 +25,16 @@ def base():
     postgres.stop(base, remove=True)
 
 
-@pytest.fixture
-def taken():
-    """A port another process listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
-
-
-def test_a_port_taken_before_the_server_binds_it_is_replaced(base, taken, monkeypatch):
+def test_a_port_taken_before_the_server_binds_it_is_replaced(base, busy_port, monkeypatch):
     # What two test workers can do to each other: the OS hands out a free port, and another
     # process binds it before PostgreSQL does.
-    offered = iter([taken])
+    offered = iter([busy_port])
     free_port = postgres.free_port
     monkeypatch.setattr(postgres, "free_port", lambda: next(offered, None) or free_port())
 
     server = postgres.start(base)
 
-    assert server.port != taken
+    assert server.port != busy_port
     assert (base / "port").read_text() == str(server.port)
     con = psycopg2.connect(server.url)
     try:
@@ -55,8 +45,8 @@ def test_a_port_taken_before_the_server_binds_it_is_replaced(base, taken, monkey
         con.close()
 
 
-def test_a_taken_port_asked_for_is_named_with_the_servers_reason(base, taken):
-    with pytest.raises(PlatformError, match=rf"could not listen on 127\.0\.0\.1:{taken}: .*could not bind"):
-        postgres.start(base, port=taken)
+def test_a_taken_port_asked_for_is_named_with_the_servers_reason(base, busy_port):
+    with pytest.raises(PlatformError, match=rf"could not listen on 127\.0\.0\.1:{busy_port}: .*could not bind"):
+        postgres.start(base, port=busy_port)
     assert not (base / "port").exists()
     assert not (base / "pgdata" / "postmaster.pid").exists()

@@ -8,7 +8,6 @@ browser test, tests/browser/test_dashboard.py.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 
 import duckdb
@@ -44,15 +43,6 @@ def built_warehouse(data_dir):
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
         con.execute("create table fct_orders (order_id bigint)")
     return data_dir / "warehouse.duckdb"
-
-
-@pytest.fixture
-def busy_port():
-    """A port some other program listens on."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        yield holder.getsockname()[1]
 
 
 def one_line_error(result: subprocess.CompletedProcess) -> str:
