@@ -143,7 +143,7 @@ test: setup browser ## Lint, then pytest: unit tests and end-to-end runs in temp
 test-slow: setup browser ## The tests marked slow (minutes each: Airflow day runs, reliability journeys, PostgreSQL publishes); CI runs them after make test
 	$(RUN) pytest -m slow
 
-bench: setup ## Benchmarks at SF 0.01, 0.1 and 1; writes docs/benchmarks.md
+bench: setup ## Benchmarks at SF 0.01, 0.1 and 1; writes docs/benchmarks.md (BENCH_SUITES="day" runs one suite)
 	$(CLI) bench
 
 # SF 10 takes about an hour and, by the disk check, 77 GiB free here; its figures are in docs/benchmarks.md ("How cost grows").

@@ -257,6 +257,12 @@ VARIABLES: tuple[Variable, ...] = (
     # -- developer tools ----------------------------------------------------------------
     Variable("BENCH_SF", "0.01 0.1 1", "Scale factors `make bench` measures.", _DEV),
     Variable("BENCH_REPEAT", "", "Runs per figure (default 3 below SF 1, else 1).", _DEV),
+    Variable(
+        "BENCH_SUITES",
+        "shop clickstream payments engines day",
+        "The suites `make bench` runs; docs/benchmarks.md keeps the last tables of the others.",
+        _DEV,
+    ),
     # -- orchestration ------------------------------------------------------------------
     Variable(
         "DAG_SIMULATED_SOURCES",
@@ -337,6 +343,7 @@ class Settings:
     chromium_path: Path
     bench_sf: tuple[float, ...]
     bench_repeat: int | None
+    bench_suites: tuple[str, ...]
     duckdb_memory_limit: str
     duckdb_temp_directory: Path
     dag_simulated_sources: bool
@@ -553,6 +560,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         chromium_path=Path(read.text("CHROMIUM_PATH")),
         bench_sf=bench_sf,
         bench_repeat=read.integer("BENCH_REPEAT", 1, 100),
+        bench_suites=tuple(read.text("BENCH_SUITES").split()),
         duckdb_memory_limit=memory_size("DUCKDB_MEMORY_LIMIT", read.text("DUCKDB_MEMORY_LIMIT")),
         duckdb_temp_directory=Path(read.text("DUCKDB_TEMP_DIRECTORY", str(data_dir / "tmp" / "duckdb"))).absolute(),
         dag_simulated_sources=read.choice("DAG_SIMULATED_SOURCES") == "true",
