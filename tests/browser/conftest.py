@@ -67,10 +67,17 @@ def screenshot(request, tmp_path) -> Callable[..., Path]:
     return take
 
 
+PORT_ATTEMPTS = 5
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class PortTaken(Exception):
+    """The server exited because another process took its port after free_port() chose it."""
 
 
 def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -79,6 +86,8 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             out = proc.stdout.read() if proc.stdout else ""
+            if "already in use" in out:
+                raise PortTaken(out)
             pytest.fail(f"the server exited {proc.returncode} before answering {url}:\n{out[-4000:]}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
@@ -89,15 +98,29 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     pytest.fail(f"{url} did not answer within {timeout:.0f} s")
 
 
-def serve(cmd: Sequence[str], env: dict[str, str], url: str) -> Iterator[subprocess.Popen]:
-    """Start a server command, wait for ``url``, yield it, and stop it afterwards."""
-    proc = subprocess.Popen(list(cmd), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for_http(url, proc)
-        yield proc
-    finally:
-        proc.terminate()
+def serve(command: Callable[[int], Sequence[str]], env: dict[str, str], path: str = "/") -> Iterator[str]:
+    """Start ``command(port)`` on a free port, wait for ``path`` to answer, yield the server's
+    base URL, and stop it afterwards. free_port() only finds a port that was free: another
+    test worker can take it before the server binds it, and the server then exits naming
+    the port in use, so the next attempt takes another port."""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen(
+            list(command(port)), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            try:
+                wait_for_http(url + path, proc)
+            except PortTaken as taken:
+                if attempt == PORT_ATTEMPTS:
+                    pytest.fail(f"{PORT_ATTEMPTS} ports were taken before the server could bind them:\n{taken}")
+                continue
+            yield url
+            return
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()

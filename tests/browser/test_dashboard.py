@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.browser.conftest import free_port, serve
+from tests.browser.conftest import serve
 from tests.conftest import BIN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -93,11 +93,10 @@ def same_days(text: str, expected: float) -> None:
 
 @pytest.fixture(scope="module")
 def dashboard(built_platform) -> str:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [str(BIN / "marketplace"), "dashboard", "serve", "--port", str(port)]
-    for _server in serve(cmd, dict(built_platform), f"{url}/_stcore/health"):
-        yield url
+    def command(port: int) -> list[str]:
+        return [str(BIN / "marketplace"), "dashboard", "serve", "--port", str(port)]
+
+    yield from serve(command, dict(built_platform), "/_stcore/health")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from marketplace.devenv import BIN
-from tests.browser.conftest import free_port, serve
+from tests.browser.conftest import serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -28,10 +28,8 @@ MART_ID = f"model.marketplace.{MART}"
 @pytest.fixture(scope="module")
 def docs_site(built_platform):
     """The site of the session's build, generated and served by the command users run."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    server = serve([str(BIN / "marketplace"), "docs", "serve", "--port", str(port)], built_platform, url)
-    next(server)
+    server = serve(lambda port: [str(BIN / "marketplace"), "docs", "serve", "--port", str(port)], built_platform)
+    url = next(server) + "/"
     # Read after the command's own `dbt docs generate`: the manifest the site shows.
     manifest = json.loads((Path(built_platform["DBT_TARGET_PATH"]) / "manifest.json").read_text())
     yield url, manifest
