@@ -71,7 +71,7 @@ from ingestion.pipelines.shop.helpers import (
     connection_url,
     parse_shop_url,
 )
-from ingestion.pipelines.shop.pipeline import make_pipeline
+from ingestion.pipelines.shop.pipeline import has_cursors, make_pipeline, name_a_damaged_source, source_state
 from ingestion.pipelines.shop.settings import CHUNK_SIZE, CURSOR_COLUMN, DATASET_NAME, PIPELINE_NAME, TABLES
 from ingestion.settings import Settings
 
@@ -107,7 +107,9 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
             f"`marketplace ingest shop --bulk` loads the lake only, and DBT_TARGET={settings.dbt_target} loads the shop"
             f" into the warehouse schema raw_{DATASET_NAME}: run `marketplace ingest shop` instead"
         )
-    null_columns = check_shop_database(settings)
+    # The header checks only: the copy reads every row of every table, so it meets any
+    # damaged page itself, and that failure is named as the page check would name it.
+    null_columns = check_shop_database(settings, every_page=False)
     check_lake_writable(settings)
     pipeline = make_pipeline(settings, progress)
     started = time.monotonic()
@@ -126,6 +128,8 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
     try:
         info = pipeline.run(shop_snapshot(url, copies, str(scratch)), loader_file_format="parquet")
     except PipelineStepFailed as exc:
+        if exc.step == "extract":
+            name_a_damaged_source(settings)
         raise lake.step_failed(exc) from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)  # the package holds its own links to the files
@@ -240,25 +244,16 @@ def _columns(schema: pa.Schema, keys: set[str]) -> dict:
 def _require_empty(pipeline: dlt.Pipeline, settings: Settings) -> None:
     """Refuse, in one line, a raw zone that already holds shop loads or a state that has cursors."""
     where = destinations.described(pipeline, settings)
-    if _committed_loads(pipeline) or _has_cursors(pipeline.state) or BULK_WATERMARKS in _source_state(pipeline.state):
+    if _committed_loads(pipeline) or has_cursors(pipeline.state) or BULK_WATERMARKS in source_state(pipeline.state):
         raise PlatformError(
             f"`marketplace ingest shop --bulk` is for the first load into an empty raw zone, and {where} already"
             " holds shop loads: run `marketplace ingest shop` instead, it loads what changed since"
         )
 
 
-def _source_state(state: Mapping) -> dict:
-    return state.get("sources", {}).get(PIPELINE_NAME, {})
-
-
-def _has_cursors(state: Mapping) -> bool:
-    resources = _source_state(state).get("resources", {})
-    return any(resources.get(table, {}).get("incremental") for table in TABLES)
-
-
 def _bulk_only(state: Mapping) -> bool:
     """Whether the state is a bulk load's and nothing after it: its package was the one just finished."""
-    return BULK_WATERMARKS in _source_state(state) and not _has_cursors(state)
+    return BULK_WATERMARKS in source_state(state) and not has_cursors(state)
 
 
 def _committed_loads(pipeline: dlt.Pipeline) -> bool:

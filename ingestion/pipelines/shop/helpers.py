@@ -23,18 +23,19 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_HEADER_BYTES = 100
 
 
-def check_shop_database(settings: Settings) -> dict[str, tuple[str, ...]]:
+def check_shop_database(settings: Settings, every_page: bool | None = None) -> dict[str, tuple[str, ...]]:
     """Fail early, in one line, if the shop database cannot be read or lacks a table or column.
 
     Checks what a production pipeline needs, nothing more: the database answers, and every
     table has the columns staging reads plus the ``updated_at`` cursor. Returns, per table,
-    the optional columns it lacks (they land as nulls).
+    the optional columns it lacks (they land as nulls). ``every_page`` is passed on to
+    ``check_sqlite_file`` for an SQLite file.
     """
     url = connection_url(settings.shop_db_url)
     where = redacted(url)
     scanner, target = parse_shop_url(url)
     if scanner == "sqlite":
-        check_sqlite_file(Path(target))
+        check_sqlite_file(Path(target), every_page)
     engine = sa.create_engine(url)
     try:
         inspector = sa.inspect(engine)
@@ -62,8 +63,9 @@ def check_sqlite_file(path: Path, every_page: bool | None = None) -> None:
     Up to ``PAGE_CHECK_MAX_BYTES`` SQLite's ``quick_check`` reads every page, so a file
     damaged in the middle is named here, not in a driver panic part-way through the
     extraction (measured in docs/reliability.md: 0.05 s at SF 0.01, 3-5 s at SF 1). A larger
-    file gets the header checks only, unless ``every_page`` says otherwise; damage the
-    extraction meets is then reported by ``pipeline.extract_and_load``.
+    file gets the header checks only, unless ``every_page`` says otherwise, and so does a
+    first load (``every_page=False``); damage the extraction meets is then reported by
+    ``pipeline.extract_and_load`` or ``bulk.run``.
     """
     if not path.exists():
         raise PlatformError(f"no shop database at {path}: set SHOP_DB_URL (or run `marketplace simulate init`)")

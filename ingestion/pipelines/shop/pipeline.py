@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import dlt
@@ -11,7 +12,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.errors import PlatformError
 from ingestion.pipelines import destinations, lake, recovery
-from ingestion.pipelines.shop import SchemaDrift, shop_database
+from ingestion.pipelines.shop import BULK_WATERMARKS, SchemaDrift, shop_database
 from ingestion.pipelines.shop.helpers import (
     check_lake_writable,
     check_shop_database,
@@ -22,7 +23,7 @@ from ingestion.pipelines.shop.helpers import (
     parse_shop_url,
     redacted,
 )
-from ingestion.pipelines.shop.settings import PIPELINE_NAME
+from ingestion.pipelines.shop.settings import PIPELINE_NAME, TABLES
 from ingestion.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ def run(settings: Settings, progress: str | None = "log") -> dict:
     A package left behind by a crashed run is loaded first (dlt finishes pending
     packages before extracting), so a re-run fills the gap without duplicating rows.
     """
-    null_columns = check_shop_database(settings)
+    # The header checks only: whether to read every page as well depends on the state below.
+    null_columns = check_shop_database(settings, every_page=False)
     if null_columns:
         log.info("shop: the database lacks optional columns %s; they land as nulls", null_columns)
     if destinations.for_pipeline(PIPELINE_NAME, settings).is_lake:
@@ -83,17 +85,18 @@ def extract_and_load(settings: Settings, pipeline: dlt.Pipeline, null_columns: d
             # destination before the source reads it: after a bulk load (bulk.py) each
             # cursor starts at the snapshot's watermark, which only that state holds.
             pipeline.sync_destination()
+        _check_pages_unless_every_row_is_read(settings, pipeline)
         info = pipeline.run(make_source(settings, null_columns), loader_file_format=destinations.file_format(pipeline))
     except PipelineStepFailed as exc:
         if exc.step == "extract":
-            _name_a_damaged_source(settings)
+            name_a_damaged_source(settings)
         if isinstance(drift := lake.root_exception(exc), SchemaDrift):
             raise PlatformError(f"shop source {redacted(connection_url(settings.shop_db_url))}: {drift}") from exc
         raise lake.step_failed(exc) from exc
     except BaseException as exc:
         if not is_driver_panic(exc):
             raise
-        _name_a_damaged_source(settings)
+        name_a_damaged_source(settings)
         raise PlatformError(
             f"shop pipeline failed at step extract: the database driver stopped ({first_line(exc)});"
             " nothing of this run was loaded"
@@ -102,7 +105,35 @@ def extract_and_load(settings: Settings, pipeline: dlt.Pipeline, null_columns: d
     return info
 
 
-def _name_a_damaged_source(settings: Settings) -> None:
+def source_state(state: Mapping) -> dict:
+    """The shop source's part of a pipeline state."""
+    return state.get("sources", {}).get(PIPELINE_NAME, {})
+
+
+def has_cursors(state: Mapping) -> bool:
+    """Whether any table has a cursor: it is read from where the last run stopped."""
+    resources = source_state(state).get("resources", {})
+    return any(resources.get(table, {}).get("incremental") for table in TABLES)
+
+
+def _check_pages_unless_every_row_is_read(settings: Settings, pipeline: dlt.Pipeline) -> None:
+    """SQLite's page check (``check_sqlite_file``), unless this run is the first load.
+
+    An incremental run reads only the changed rows, so damage elsewhere in the file would
+    go unnoticed: the check reads every page first. A first load (no cursor, no bulk
+    watermark) reads every row of every table, so the extraction itself meets any damaged
+    page, and ``extract_and_load`` names it in the same one line; checking first would
+    read the whole file twice (3-5 s at SF 1).
+    """
+    state = pipeline.state
+    if not has_cursors(state) and BULK_WATERMARKS not in source_state(state):
+        return
+    scanner, target = parse_shop_url(connection_url(settings.shop_db_url))
+    if scanner == "sqlite":
+        check_sqlite_file(Path(target))
+
+
+def name_a_damaged_source(settings: Settings) -> None:
     """After a failed extraction, say so in one line if the cause is a damaged SQLite file."""
     scanner, target = parse_shop_url(connection_url(settings.shop_db_url))
     if scanner == "sqlite":

@@ -14,9 +14,10 @@ MONEY_COLUMNS = frozenset({
 # Rows per Arrow batch from the extract engine, and so per Parquet row group: bounds memory
 # at any scale factor (SF 1 peaks at about 0.55 GiB with 250k rows, 0.9 GiB with 1M).
 CHUNK_SIZE = 250_000
-# An SQLite shop file up to this size is checked page by page before a run (SQLite's
-# quick_check): 3-5 s at SF 1 (1.75 GB), about a third of a daily run there. Larger files,
-# where the check would cost more than the run, get the header checks only.
+# An SQLite shop file up to this size is checked page by page before an incremental run
+# (SQLite's quick_check): 3-5 s at SF 1 (1.75 GB), about a third of a daily run there.
+# Larger files, where the check would cost more than the run, get the header checks only,
+# and so does a first load, which reads every page anyway.
 PAGE_CHECK_MAX_BYTES = 2 * 1024**3
 
 # The columns dbt's staging models read: the TPC-H columns of each table plus the change

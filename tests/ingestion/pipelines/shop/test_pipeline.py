@@ -115,3 +115,27 @@ def test_postgres_shop_lands_the_same_rows_as_sqlite(tmp_path, postgres_shop_url
         rows = con.execute(f"select count(*) from ({selects[0]})").fetchone()[0]
         assert rows > 0 and diff == 0, f"{table}: {diff} of {rows} row versions differ"
     con.close()
+
+
+@pytest.mark.parametrize("first_load", ["incremental", "bulk"])
+def test_only_a_run_that_resumes_from_a_cursor_reads_every_page_first(settings, monkeypatch, first_load):
+    """SQLite's page check is for runs that read only changed rows: a first load, incremental
+    or bulk, reads every row, so it skips the check; every run after it pays for it."""
+    from ingestion.pipelines.shop import bulk, helpers
+
+    checks = []
+    real = helpers.check_sqlite_file
+
+    def spy(path, every_page=None):
+        checks.append(every_page is not False and path.stat().st_size <= helpers.PAGE_CHECK_MAX_BYTES)
+        real(path, every_page)
+
+    monkeypatch.setattr(helpers, "check_sqlite_file", spy)
+    monkeypatch.setattr(pipeline, "check_sqlite_file", spy)
+
+    (pipeline.run if first_load == "incremental" else bulk.run)(settings, progress=None)
+    assert checks == [False], "a first load read the pages before reading every row"
+    checks.clear()
+    advance_sources(settings, 1)
+    pipeline.run(settings, progress=None)
+    assert checks == [False, True], "the incremental run did not check the pages before reading the changes"
