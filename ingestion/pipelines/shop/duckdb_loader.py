@@ -10,7 +10,10 @@ the last value for ``range_start="open"``), and money columns are cast to
 
 from __future__ import annotations
 
+import contextlib
 import operator
+import queue
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -67,7 +70,7 @@ class DuckDBTableLoader(BaseTableLoader):
         try:
             reader = con.execute(self.scan_query(con)).to_arrow_reader(self.chunk_size)
             empty = True
-            for batch in reader:
+            for batch in read_ahead(reader):
                 empty = False
                 yield batch
             if empty:  # an empty batch still lands the table's schema, as dlt's own loaders do
@@ -181,6 +184,46 @@ def _text_of(value: Any) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     return None
+
+
+def read_ahead(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The reader's batches, the next one read while the caller handles this one.
+
+    dlt writes each batch to Parquet in the caller's thread while DuckDB would sit idle
+    until asked for the next: reading one batch ahead in a thread of its own (both release
+    the GIL) overlaps the two, at the cost of one batch more in memory. An error of the
+    read is raised where the caller asks for the batch it could not read. The thread is
+    done before this generator is, however the caller stops, so the cursor can be closed.
+    """
+    ahead: queue.Queue = queue.Queue(maxsize=1)
+    stopped = threading.Event()
+
+    def read() -> None:
+        try:
+            for batch in reader:
+                ahead.put((batch, None))
+                if stopped.is_set():
+                    return
+            ahead.put((None, None))
+        except BaseException as exc:  # handed to the caller, raised there
+            ahead.put((None, exc))
+
+    thread = threading.Thread(target=read, name="shop-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            batch, error = ahead.get()
+            if error is not None:
+                raise error
+            if batch is None:
+                return
+            yield batch
+    finally:
+        stopped.set()
+        while thread.is_alive():  # a reader blocked on a full queue takes this to stop
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.1)
+        thread.join()
 
 
 def quoted(identifier: str) -> str:

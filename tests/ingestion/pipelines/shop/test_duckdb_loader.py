@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from contextlib import closing
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from ingestion import duck
 from ingestion.pipelines.shop import pipeline
+from ingestion.pipelines.shop.duckdb_loader import read_ahead
 from ingestion.pipelines.shop.settings import MONEY_COLUMNS, TABLES
 from simulator import advance_sources, init_sources
 from tests.conftest import platform_settings
@@ -130,3 +133,40 @@ def test_the_cursor_neither_skips_nor_repeats_rows_at_its_boundary(tmp_path, sho
     landed = _landed(settings, "customer", "c_custkey")
     assert len(landed) == len(set(landed)) == first + len(after)
     assert sum(1 for k, ts in landed if k in at_boundary and ts == last) == len(at_boundary)
+
+
+# -- reading one batch ahead ------------------------------------------------------------------
+
+
+def scan(con, rows: int, batch: int = 1000):
+    return con.execute(f"select range as n from range({rows})").to_arrow_reader(batch)
+
+
+def test_read_ahead_yields_every_batch_in_order():
+    con = duck.connect()
+    batches = list(read_ahead(scan(con, 10_500)))
+    assert [b.num_rows for b in batches] == [1000] * 10 + [500]
+    assert [n for b in batches for n in b.column("n").to_pylist()] == list(range(10_500))
+
+
+def test_a_read_that_fails_raises_where_its_batch_is_asked_for():
+    def batches():
+        for i in range(2):
+            yield pa.record_batch({"n": [i] * 1000})
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    reader = pa.RecordBatchReader.from_batches(pa.schema({"n": pa.int64()}), batches())
+    got = []
+    with pytest.raises(sqlite3.DatabaseError, match="malformed"):
+        for batch in read_ahead(reader):
+            got.append(batch.num_rows)
+    assert got == [1000, 1000], "the batches read before the failure reach the caller first"
+
+
+def test_a_caller_that_stops_early_stops_the_reader_too():
+    con = duck.connect()
+    batches = read_ahead(scan(con, 100_000))
+    assert next(batches).num_rows == 1000
+    batches.close()  # as dlt does when a later step of the extraction fails
+    assert not [t for t in threading.enumerate() if t.name == "shop-read-ahead"]
+    assert con.execute("select 42").fetchone() == (42,), "the connection is free again"
