@@ -1,8 +1,37 @@
 -- dim_customers is rebuilt per changed customer; its order history must still match
--- fct_orders exactly for every customer.
+-- fct_orders exactly for every customer. With tests_scope: run (make run), only the
+-- customers this run wrote, or whose orders it wrote (macros/incremental/run_scope_marker.sql).
+
+{%- set customers_written = rows_of_this_run_predicate(ref('dim_customers'), 'updated_at') %}
+{%- set orders_written = rows_of_this_run_predicate(ref('fct_orders'), 'updated_at') %}
+{%- set scoped = customers_written != '1 = 1' and orders_written != '1 = 1' %}
 
 with
 
+{% if scoped -%}
+customers_of_this_run as (
+    select customer_id from {{ ref('dim_customers') }}
+    where {{ customers_written }}
+    union
+    select customer_id from {{ ref('fct_orders') }}
+    where {{ orders_written }}
+),
+
+customers as (
+    select dim_customers.*
+    from {{ ref('dim_customers') }} as dim_customers
+    inner join customers_of_this_run
+        on dim_customers.customer_id = customers_of_this_run.customer_id
+),
+
+orders as (
+    select fct_orders.*
+    from {{ ref('fct_orders') }} as fct_orders
+    inner join customers_of_this_run
+        on fct_orders.customer_id = customers_of_this_run.customer_id
+),
+
+{% else -%}
 customers as (
     select * from {{ ref('dim_customers') }}
 ),
@@ -11,6 +40,7 @@ orders as (
     select * from {{ ref('fct_orders') }}
 ),
 
+{% endif -%}
 order_history as (
     select
         customer_id,
