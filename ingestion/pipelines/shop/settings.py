@@ -12,7 +12,8 @@ MONEY_COLUMNS = frozenset({
     "l_quantity", "l_extendedprice", "l_discount", "l_tax",
 })  # fmt: skip
 # Rows per Arrow batch from the extract engine, and so per Parquet row group: bounds memory
-# at any scale factor (SF 1 peaks at about 0.55 GiB with 250k rows, 0.9 GiB with 1M).
+# at any scale factor (SF 1 peaked at about 0.55 GiB with 250k rows, 0.9 GiB with 1M; 0.72
+# GiB with 250k since DuckDB reads one batch ahead of the Parquet writer, read_ahead).
 CHUNK_SIZE = 250_000
 # An SQLite shop file up to this size is checked page by page before an incremental run
 # (SQLite's quick_check): 3-5 s at SF 1 (1.75 GB), about a third of a daily run there.
