@@ -2,19 +2,15 @@
 -- fct_orders exactly for every customer. With tests_scope: run (make run), only the
 -- customers this run wrote, or whose orders it wrote (macros/incremental/run_scope_marker.sql).
 
-{%- set customers_written = rows_of_this_run_predicate(ref('dim_customers'), 'updated_at') %}
-{%- set orders_written = rows_of_this_run_predicate(ref('fct_orders'), 'updated_at') %}
-{%- set scoped = customers_written != '1 = 1' and orders_written != '1 = 1' %}
+{%- set customers_written = keys_written_this_run(
+    'customer_id', [ref('dim_customers'), ref('fct_orders')]
+) %}
 
 with
 
-{% if scoped -%}
+{% if customers_written -%}
 customers_of_this_run as (
-    select customer_id from {{ ref('dim_customers') }}
-    where {{ customers_written }}
-    union
-    select customer_id from {{ ref('fct_orders') }}
-    where {{ orders_written }}
+    {{ customers_written }}
 ),
 
 customers as (

@@ -2,19 +2,15 @@
 -- incremental runs that rebuilt only some orders. With tests_scope: run (make run), only
 -- the orders this run wrote, or whose lines it wrote (macros/incremental/run_scope_marker.sql).
 
-{%- set orders_written = rows_of_this_run_predicate(ref('fct_orders'), 'updated_at') %}
-{%- set lines_written = rows_of_this_run_predicate(ref('fct_order_lines'), 'updated_at') %}
-{%- set scoped = orders_written != '1 = 1' and lines_written != '1 = 1' %}
+{%- set orders_written = keys_written_this_run(
+    'order_id', [ref('fct_orders'), ref('fct_order_lines')]
+) %}
 
 with
 
-{% if scoped -%}
+{% if orders_written -%}
 orders_of_this_run as (
-    select order_id from {{ ref('fct_orders') }}
-    where {{ orders_written }}
-    union
-    select order_id from {{ ref('fct_order_lines') }}
-    where {{ lines_written }}
+    {{ orders_written }}
 ),
 
 orders as (

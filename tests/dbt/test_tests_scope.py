@@ -237,21 +237,26 @@ REVENUE = [
 REVENUE_TEST = "assert_order_net_revenue_equals_sum_of_lines"
 
 
+def scoped_build_over_a_wrong_old_row(env, table: str, key: str, old: int, wrong: str, selection) -> dict:
+    """Make row ``old`` of ``table`` wrong in history (``wrong``, a SET clause), then build
+    ``selection`` with the daily scope. Returns the old key, the first key and the number
+    of rows the build wrote (``updated_at`` above the newest before it), and dbt's outcome."""
+    warehouse(env, f"update main.{table} set {wrong} where {key} = {old}", read_only=False)
+    boundary = warehouse(env, f"select max(updated_at) from main.{table}")[0][0]
+    proc = dbt(env, "build", *selection, *SCOPED, check=False)
+    new, written = warehouse(
+        env, f"select min({key}), count(*) from main.{table} where updated_at > timestamp '{boundary}'"
+    )[0]
+    return {"old": old, "new": new, "written": written, "returncode": proc.returncode, "log": proc.stdout}
+
+
 @pytest.fixture(scope="module")
 def revenue_day(platform, daily_build) -> dict[str, int]:
     """An old order's revenue made wrong in history, then the day's marts built with the daily scope."""
     old_order = warehouse(platform, "select min(order_id) from main.fct_orders")[0][0]
-    warehouse(
-        platform,
-        f"update main.fct_orders set net_revenue = net_revenue + 1 where order_id = {old_order}",
-        read_only=False,
+    return scoped_build_over_a_wrong_old_row(
+        platform, "fct_orders", "order_id", old_order, "net_revenue = net_revenue + 1", REVENUE
     )
-    boundary = warehouse(platform, "select max(updated_at) from main.fct_orders")[0][0]
-    proc = dbt(platform, "build", *REVENUE, *SCOPED, check=False)
-    written = warehouse(
-        platform, f"select min(order_id), count(*) from main.fct_orders where updated_at > timestamp '{boundary}'"
-    )[0]
-    return {"new_order": written[0], "written": written[1], "returncode": proc.returncode, "log": proc.stdout}
 
 
 def test_the_daily_build_checks_only_the_orders_it_wrote(platform, revenue_day):
@@ -266,7 +271,7 @@ def test_the_daily_build_checks_only_the_orders_it_wrote(platform, revenue_day):
 def test_the_daily_test_catches_a_wrong_order_of_its_own(platform, revenue_day):
     warehouse(
         platform,
-        f"update main.fct_order_lines set net_revenue = net_revenue + 1 where order_id = {revenue_day['new_order']}",
+        f"update main.fct_order_lines set net_revenue = net_revenue + 1 where order_id = {revenue_day['new']}",
         read_only=False,
     )
     # `dbt test` keeps the boundaries of the last scoped build: this run's orders only.
@@ -293,24 +298,9 @@ CUSTOMERS_TEST = "assert_customer_lifetime_value_equals_sum_of_orders"
 def customers_day(platform, revenue_day) -> dict[str, int]:
     """An old customer's lifetime value made wrong in history, then the customers of the day's orders built."""
     old_customer = warehouse(platform, "select min(customer_id) from main.dim_customers where order_count > 0")[0][0]
-    warehouse(
-        platform,
-        f"update main.dim_customers set lifetime_value = lifetime_value + 1 where customer_id = {old_customer}",
-        read_only=False,
+    return scoped_build_over_a_wrong_old_row(
+        platform, "dim_customers", "customer_id", old_customer, "lifetime_value = lifetime_value + 1", CUSTOMERS
     )
-    boundary = warehouse(platform, "select max(updated_at) from main.dim_customers")[0][0]
-    proc = dbt(platform, "build", *CUSTOMERS, *SCOPED, check=False)
-    written = warehouse(
-        platform,
-        f"select min(customer_id), count(*) from main.dim_customers where updated_at > timestamp '{boundary}'",
-    )[0]
-    return {
-        "old_customer": old_customer,
-        "new_customer": written[0],
-        "written": written[1],
-        "returncode": proc.returncode,
-        "log": proc.stdout,
-    }
 
 
 def lifetime_mismatches(env: dict[str, str]) -> set[int]:
@@ -337,21 +327,20 @@ def lifetime_mismatches(env: dict[str, str]) -> set[int]:
 
 def test_the_daily_build_checks_only_the_customers_it_wrote(platform, customers_day):
     assert customers_day["written"] > 0, "the day wrote no customer"
-    assert customers_day["new_customer"] != customers_day["old_customer"]
+    assert customers_day["new"] != customers_day["old"]
     assert customers_day["returncode"] == 0, customers_day["log"][-3000:]
     assert failures(platform, CUSTOMERS_TEST) == 0
     proc = dbt(platform, "test", "--select", CUSTOMERS_TEST, check=False)
     assert proc.returncode != 0, "the full run should fail on the old customer"
     wrong = lifetime_mismatches(platform)
-    assert customers_day["old_customer"] in wrong
+    assert customers_day["old"] in wrong
     assert failures(platform, CUSTOMERS_TEST) == len(wrong)
 
 
 def test_the_daily_test_catches_a_wrong_customer_of_its_own(platform, customers_day):
     warehouse(
         platform,
-        "update main.dim_customers set order_count = order_count + 1"
-        f" where customer_id = {customers_day['new_customer']}",
+        f"update main.dim_customers set order_count = order_count + 1 where customer_id = {customers_day['new']}",
         read_only=False,
     )
     proc = dbt(platform, "test", "--select", CUSTOMERS_TEST, *SCOPED, check=False)
@@ -359,5 +348,5 @@ def test_the_daily_test_catches_a_wrong_customer_of_its_own(platform, customers_
     assert failures(platform, CUSTOMERS_TEST) == 1
     proc = dbt(platform, "test", "--select", CUSTOMERS_TEST, check=False)
     wrong = lifetime_mismatches(platform)
-    assert {customers_day["old_customer"], customers_day["new_customer"]} <= wrong
+    assert {customers_day["old"], customers_day["new"]} <= wrong
     assert failures(platform, CUSTOMERS_TEST) == len(wrong)
