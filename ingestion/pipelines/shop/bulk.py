@@ -71,7 +71,13 @@ from ingestion.pipelines.shop.helpers import (
     connection_url,
     parse_shop_url,
 )
-from ingestion.pipelines.shop.pipeline import has_cursors, make_pipeline, name_a_damaged_source, source_state
+from ingestion.pipelines.shop.pipeline import (
+    has_cursors,
+    make_pipeline,
+    name_a_damaged_source,
+    reads_from_cursors,
+    source_state,
+)
 from ingestion.pipelines.shop.settings import CHUNK_SIZE, CURSOR_COLUMN, DATASET_NAME, PIPELINE_NAME, TABLES
 from ingestion.settings import Settings
 
@@ -244,7 +250,7 @@ def _columns(schema: pa.Schema, keys: set[str]) -> dict:
 def _require_empty(pipeline: dlt.Pipeline, settings: Settings) -> None:
     """Refuse, in one line, a raw zone that already holds shop loads or a state that has cursors."""
     where = destinations.described(pipeline, settings)
-    if _committed_loads(pipeline) or has_cursors(pipeline.state) or BULK_WATERMARKS in source_state(pipeline.state):
+    if _committed_loads(pipeline) or reads_from_cursors(pipeline.state):
         raise PlatformError(
             f"`marketplace ingest shop --bulk` is for the first load into an empty raw zone, and {where} already"
             " holds shop loads: run `marketplace ingest shop` instead, it loads what changed since"

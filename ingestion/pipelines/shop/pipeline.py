@@ -116,6 +116,12 @@ def has_cursors(state: Mapping) -> bool:
     return any(resources.get(table, {}).get("incremental") for table in TABLES)
 
 
+def reads_from_cursors(state: Mapping) -> bool:
+    """Whether the next run starts from a cursor, the last run's or a bulk load's watermark,
+    rather than reading every row (a first load)."""
+    return has_cursors(state) or BULK_WATERMARKS in source_state(state)
+
+
 def _check_pages_unless_every_row_is_read(settings: Settings, pipeline: dlt.Pipeline) -> None:
     """SQLite's page check (``check_sqlite_file``), unless this run is the first load.
 
@@ -125,8 +131,7 @@ def _check_pages_unless_every_row_is_read(settings: Settings, pipeline: dlt.Pipe
     page, and ``extract_and_load`` names it in the same one line; checking first would
     read the whole file twice (3-5 s at SF 1).
     """
-    state = pipeline.state
-    if not has_cursors(state) and BULK_WATERMARKS not in source_state(state):
+    if not reads_from_cursors(pipeline.state):
         return
     scanner, target = parse_shop_url(connection_url(settings.shop_db_url))
     if scanner == "sqlite":
