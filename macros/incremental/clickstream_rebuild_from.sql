@@ -47,11 +47,9 @@
 {%- endset -%}
 {{ return(subquery) }}
 {%- endif -%}
-{%- if not execute -%}{{ return(none) }}{%- endif -%}
-{%- set built_query = 'select max(' ~ date_column ~ ') from ' ~ relation -%}
-{%- set built = run_query(built_query).columns[0].values()[0] -%}
+{%- set built = clickstream_built_through(relation, date_column) -%}
 {%- if built is none -%}{{ return(none) }}{%- endif -%}
-{%- set built_through = modules.datetime.date.fromisoformat((built | string)[:10]) -%}
+{%- set built_through = modules.datetime.date.fromisoformat(built) -%}
 {%- set landed = run_query(
     'select min(event_date) from ' ~ landed_events
     ~ " where landed_date >= cast('" ~ built_through ~ "' as date)"
@@ -63,6 +61,22 @@
 {%- set rebuild_from = [rebuild_from, late] | min -%}
 {%- endif -%}
 {{ return(rebuild_from.isoformat()) }}
+{%- endmacro %}
+
+{#-
+    The newest `date_column` already built in `relation`, as 'YYYY-MM-DD' text; none when
+    it holds no row (or at parse time). Events that landed on that day or since are new
+    to the model (clickstream_rebuild_from). In a unit test (`relation` is a fixture's
+    CTE name), the same date as a scalar subquery.
+-#}
+{% macro clickstream_built_through(relation, date_column) %}
+{%- if relation is string -%}
+{{ return('(select max(' ~ date_column ~ ') from ' ~ relation ~ ')') }}
+{%- endif -%}
+{%- if not execute -%}{{ return(none) }}{%- endif -%}
+{%- set built_query = 'select max(' ~ date_column ~ ') from ' ~ relation -%}
+{%- set built = run_query(built_query).columns[0].values()[0] -%}
+{{ return(none if built is none else (built | string)[:10]) }}
 {%- endmacro %}
 
 {#-

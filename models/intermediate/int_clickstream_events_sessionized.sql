@@ -3,8 +3,9 @@
 {{
     config(
         materialized='incremental',
-        unique_key='event_date',
-        incremental_strategy=dated_incremental_strategy(),
+        unique_key='visitor_id',
+        window_column='event_date',
+        incremental_strategy=visitor_incremental_strategy(),
         partition_by=spark_partition_by('event_date'),
     )
 }}
@@ -12,22 +13,38 @@
 {%- set rebuild_from = clickstream_rebuild_from(
     this, 'event_date', ref('stg_clickstream__events'), lookback_days, 0
 ) if is_incremental() else none -%}
+{#- Only the visitors with events that landed since the last run, where the strategy
+    replaces rows by visitor (visitor_incremental_strategy.sql); on Spark every visitor,
+    since it overwrites whole dates. -#}
+{%- set landed_since = clickstream_built_through(this, 'event_date')
+    if rebuild_from is not none and visitor_incremental_strategy() == 'visitor_window'
+    else none -%}
 
 with
 
-events as (
+-- Read twice on an incremental run (the window, and who landed since): inlined in each.
+events as {{ not_materialized() }} (
     select * from {{ ref('stg_clickstream__events') }}
 ),
 
 -- Events arrive up to 3 days late: rebuild the last 3 event dates already built, or from
 -- the day of the oldest event that landed since, when it is older (later than the
 -- lookback: clickstream_rebuild_from.sql); read one day more so that a visit crossing
--- midnight into the window keeps its true start.
+-- midnight into the window keeps its true start. A visit depends on its visitor's events
+-- alone: the other visitors' rows in the window stay as they are.
 events_in_window as (
     select *
     from events
     {%- if rebuild_from is not none %}
-    where event_date >= {{ date_literal(rebuild_from, days_before=1) }}
+    where
+        event_date >= {{ date_literal(rebuild_from, days_before=1) }}
+        {%- if landed_since is not none %}
+        and visitor_id in (
+            select visitor_id
+            from events
+            where landed_date >= {{ date_literal(landed_since) }}
+        )
+        {%- endif %}
     {%- endif %}
 ),
 
