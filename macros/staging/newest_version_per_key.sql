@@ -20,7 +20,8 @@
     `partition_by` defaults to `unique_key`; pass the natural columns when the key is a
     hash, to rank and look up on cheaper types: at SF 3 finding the merged versions of
     a day's order lines took 0.33 s by the md5 `order_line_id` and 0.11 s by `order_id`
-    and `line_number`. Pair it with those columns as the model's `unique_key`, so that
+    and `line_number`, and at SF 10 0.45 s by both together against 0.24 s by `order_id`
+    first, then both. Pair it with those columns as the model's `unique_key`, so that
     delete+insert's delete matches on them too (0.35 s against 0.11 s).
 
     `version_rank < 2` and `copies < 2` mean `= 1` (both count from 1), written so for
@@ -97,14 +98,17 @@ where
 {%- if key_columns | length == 1 %}
     where {{ key_columns[0] }} in (select {{ key_columns[0] }} from {{ versions_cte }})
 {%- else %}
-    where exists (
-        select 1
-        from {{ versions_cte }} as came_again
-        where
-            {%- for column in key_columns %}
-            {{ 'and ' if not loop.first }}came_again.{{ column }} = merged.{{ column }}
-            {%- endfor %}
-    )
+    -- first the keys' leading column alone, a cheaper probe than all of them together
+    where
+        {{ key_columns[0] }} in (select {{ key_columns[0] }} from {{ versions_cte }})
+        and exists (
+            select 1
+            from {{ versions_cte }} as came_again
+            where
+                {%- for column in key_columns %}
+                {{ 'and ' if not loop.first }}came_again.{{ column }} = merged.{{ column }}
+                {%- endfor %}
+        )
 {%- endif %}
 ),
 {%- endif %}
