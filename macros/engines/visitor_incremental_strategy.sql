@@ -5,7 +5,7 @@
     PostgreSQL and Redshift that is `visitor_window` below; on Spark, whose Parquet tables
     cannot delete, insert_overwrite of the date partitions, which the model then writes
     whole, every visitor (dated_incremental_strategy.sql).
-    At SF 10 a day's run rebuilt 0.33 of the 1.14 million events of its five days, and
+    At SF 10 a day's run rebuilt 0.33 million of the 1.14 million events in its window, and
     the model took 1.4 s against 2.7 s (docs/benchmarks.md).
 -#}
 {% macro visitor_incremental_strategy() %}
