@@ -1,4 +1,5 @@
-"""Every documented resource of the dbt project has a description on the docs site.
+"""Every documented resource of the dbt project has a description on the docs site, and
+every relation it names fits PostgreSQL's identifiers.
 
 Models, sources (each source and each of its tables), seeds, snapshots, exposures,
 analyses, singular data tests, semantic models and metrics: whatever the docs site shows
@@ -101,3 +102,35 @@ def test_the_check_reports_a_missing_description(manifest, break_it):
     broken = copy.deepcopy(manifest)
     expected = break_it(broken)
     assert description_problems(broken) == [expected]
+
+
+# PostgreSQL and Redshift identifiers: at most 63 bytes, and dbt refuses a longer relation
+# name. A unit test's fixture is a relation named after the test, so a long name passes on
+# DuckDB and fails only in `make test-slow`'s PostgreSQL builds.
+IDENTIFIER_LIMIT = 63
+NAMED_RELATIONS = ("model", "seed", "snapshot", "unit_test")
+
+
+def long_relation_names(manifest: dict) -> list[str]:
+    problems = []
+    for collection in ("nodes", "unit_tests"):
+        for unique_id, node in sorted(manifest.get(collection, {}).items()):
+            if node["package_name"] != PACKAGE or node["resource_type"] not in NAMED_RELATIONS:
+                continue
+            name = node.get("alias") or node["name"]
+            if len(name.encode()) > IDENTIFIER_LIMIT:
+                problems.append(f"{unique_id}: {name!r} is {len(name.encode())} bytes, over {IDENTIFIER_LIMIT}")
+    return problems
+
+
+def test_every_relation_name_fits_a_postgres_identifier(manifest):
+    assert manifest.get("unit_tests"), "no unit test in the manifest, so none was checked"
+    problems = long_relation_names(manifest)
+    assert not problems, "names PostgreSQL refuses:\n" + "\n".join(problems)
+
+
+def test_the_name_check_reports_a_long_unit_test(manifest):
+    broken = copy.deepcopy(manifest)
+    unique_id, unit_test = sorted(broken["unit_tests"].items())[0]
+    unit_test["name"] = "u" * 64
+    assert long_relation_names(broken) == [f"{unique_id}: {'u' * 64!r} is 64 bytes, over 63"]
