@@ -44,7 +44,7 @@ def process(names: tuple[str, ...], engine: str) -> None:
                 f"{name} ({s['engine']}): {s['files']:,} files, {s['delivered']:,} lines → "
                 f"{s['processed']:,} kept, {s['quarantined']:,} quarantined, "
                 f"{s['duplicates']:,} duplicates; {s['partitions_rewritten']} partitions "
-                f"rewritten in {s['seconds']:.1f}s"
+                f"written in {s['seconds']:.1f}s"
             )
             publisher = importlib.import_module(PUBLISH[name])
             if publisher.needed(settings):

@@ -14,9 +14,9 @@ from ingestion.errors import PlatformError
 from ingestion.settings import Settings
 
 ENGINES = ("duckdb", "spark")
-# Local disk the DuckDB job needs per byte of pending gzip: its scratch copy of the
-# batch's events as Parquet plus the event-date partitions it rewrites (at SF 1 both
-# are below the gzip size; 3 leaves room). Memory is no reason to leave DuckDB: it reads
+# Local disk the DuckDB job needs per byte of pending gzip: the part files it adds to the
+# event-date partitions (at SF 1 below the gzip size) and DuckDB's spill under
+# DUCKDB_TEMP_DIRECTORY; 3 leaves room. Memory is no reason to leave DuckDB: it reads
 # the batch in chunks (about 2 GiB at peak at SF 1). On a cluster the Glue or EMR job
 # (``spark_job``) is scheduled directly, not chosen here.
 DISK_PER_GZIP_BYTE = 3

@@ -6,36 +6,35 @@ Lines that break it go to ``quarantine/clickstream/`` with a reason, source file
 line number. Valid events are deduplicated by ``event_id`` within the batch and against
 the processed zone, which is the dedup memory: an event id already stored in its
 ``event_date`` partition is a duplicate delivery, unless it is the very same line (same
-file and line number) of a batch that crashed before writing its audit. Only the
-partitions that receive new events are rewritten, each as one file written aside and
-then moved into place. The audit, written last, commits the batch.
+file and line number) of a batch that crashed before writing its audit. The new events
+are added to their ``event_date`` partitions as new part files, each written aside and
+then moved into place; a partition's older files are never rewritten. The audit, written
+last, commits the batch.
 
-Memory stays flat as history grows: the batch is read in chunks of landing files (about
-``CHUNK_BYTES`` of gzip each, in file order), each parsed and staged as Parquet by event
-date in a scratch folder under ``DUCKDB_TEMP_DIRECTORY``; then the staged events are
-deduplicated and written a group of event dates at a time (about ``GROUP_ROWS`` events).
-A re-delivery carries its event's ``event_at``, so all copies of an event id meet in the
-same date group however many chunks apart they arrived.
+Memory stays flat as history grows, and each event is written once: the batch is read in
+chunks of landing files (about ``CHUNK_BYTES`` of gzip each, in file order; the next
+chunk is read while DuckDB works on this one), and each chunk is parsed, checked,
+deduplicated and written before the next. A re-delivery carries its event's ``event_at``,
+so it meets its first copy in the same date's partition however many chunks or batches
+apart they arrived; the chunks go in file order, so the first copy is the batch's first.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import logging
 import re
-import shutil
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import duckdb
 import fsspec
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from isal import igzip
 
 from ingestion import duck
 from ingestion.errors import PlatformError
@@ -48,8 +47,6 @@ ENGINE = "duckdb"
 PART_FILE = "part-00000.parquet"
 # Gzip bytes of landing files read and parsed at once (about 5x that as text in memory).
 CHUNK_BYTES = 32 * 1024**2
-# Staged events deduplicated and written at once (whole event dates, at least one).
-GROUP_ROWS = 1_000_000
 _HOUR = re.compile(contract.LANDING_HOUR_PATTERN)
 _JSON_STRUCT = "{" + ",".join(f'"{key}":"VARCHAR"' for key in contract.JSON_KEYS) + "}"
 
@@ -96,7 +93,6 @@ def run(
     threads: int = 2,
     settings: Settings | None = None,
     chunk_bytes: int = CHUNK_BYTES,
-    group_rows: int = GROUP_ROWS,
 ) -> dict:
     started = time.perf_counter()
     settings = settings or load_settings()
@@ -110,14 +106,8 @@ def run(
                 return _summary(None, 0, [], 0, started)
             batch = contract.batch_id(new)
             log.info("clickstream batch %s: %d landing files", batch, len(new))
-            scratch = scratch_folder(settings, lake_url, batch)
-            remove_scratch(settings, lake_url)  # a killed run's, whatever batch it held
-            try:
-                chunks = _chunks(new, landing, chunk_bytes)
-                staged = _stage(con, lake_url, batch, chunks, scratch)
-                dates = _write_partitions(con, lake_url, staged, group_rows)
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
+            chunks = _chunks(new, landing, chunk_bytes)
+            dates = _process(con, lake_url, batch, chunks)
             _write_side_tables(con, lake_url, batch)
             counts = con.execute(
                 "select sum(delivered), sum(processed), sum(quarantined), sum(duplicates) from audit"
@@ -127,24 +117,6 @@ def run(
             return summary
     finally:
         con.close()
-
-
-def scratch_folder(settings: Settings, lake_url: str, batch: str) -> Path:
-    """Where a batch's parsed events are staged: under DUCKDB_TEMP_DIRECTORY, named by the
-    lake (a hash of its URL: one spill folder may serve several lakes) and the batch."""
-    return settings.duckdb_temp_directory / f"clickstream-{_lake_tag(lake_url)}-{batch}"
-
-
-def remove_scratch(settings: Settings, lake_url: str) -> None:
-    """Every scratch folder of this lake's batches. One job per lake runs at a time (the
-    DATA_DIR lock), so at its start any is a killed run's: new landing files change the batch
-    id, and without this the old folder would stay for good."""
-    for folder in settings.duckdb_temp_directory.glob(f"clickstream-{_lake_tag(lake_url)}-*"):
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _lake_tag(lake_url: str) -> str:
-    return hashlib.sha256(lake_url.rstrip("/").encode()).hexdigest()[:12]
 
 
 def connect(settings: Settings, threads: int = 2) -> duckdb.DuckDBPyConnection:
@@ -165,11 +137,8 @@ def _chunks(sources: list[str], sizes: dict[str, int], chunk_bytes: int) -> list
     return chunks
 
 
-def _stage(
-    con: duckdb.DuckDBPyConnection, lake_url: str, batch: str, chunks: list[list[str]], scratch: Path
-) -> dict[date, list[str]]:
-    """Parse the batch chunk by chunk: counts and rejected lines into small tables, valid
-    events into ``scratch`` as Parquet by event date. Returns {event date: staged files}."""
+def _process(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str, chunks: list[list[str]]) -> list[str]:
+    """Parse, check, deduplicate and write the batch chunk by chunk; the event dates written."""
     con.execute("""
         create or replace temp table lines (
             source_file varchar, landing_date date, delivered bigint, quarantined bigint
@@ -180,52 +149,39 @@ def _stage(
             source_file varchar, line_number bigint, landing_hour timestamp, reason varchar, raw_line varchar
         )
     """)
-    scratch.mkdir(parents=True, exist_ok=True)
-    columns = ", ".join(contract.EVENT_COLUMNS)
-    for number, chunk in enumerate(chunks):
-        con.register("lines_arrow", _read_lines(lake_url, chunk))
-        _classify(con)
-        con.execute("""
-            insert into lines
-            select source_file, cast(any_value(landing_hour) as date), count(*), count(reason)
-            from checked group by source_file
-        """)
-        con.execute("""
-            insert into rejected
-            select source_file, line_number, landing_hour, reason, raw_line from checked where reason is not null
-        """)
-        # Uncompressed: the scratch is read once and deleted, and snappy cost about 6% of
-        # the job's time at SF 1 (docs/benchmarks.md).
-        con.execute(f"""
-            copy (
-                select {columns}, cast(event_at as date) as event_date
-                from (
-                    select *, cast(landing_hour as date) as landing_date, '{batch}' as batch_id
-                    from checked where reason is null
-                )
-            ) to '{scratch / f"chunk-{number:05d}"}'
-                (format parquet, partition_by (event_date), compression uncompressed)
-        """)
-        con.execute("drop table checked")
-    staged: dict[date, list[str]] = {}
-    for path in sorted(scratch.glob("chunk-*/event_date=*/*.parquet")):
-        day = date.fromisoformat(path.parent.name.split("=", 1)[1])
-        staged.setdefault(day, []).append(str(path))
-    return staged
+    con.execute("create or replace temp table duplicates (source_file varchar, duplicates bigint)")
+    # Each run's part files have names of their own: a run after a crash never writes over
+    # the files the crashed run moved into place (their rows count as reprocessed).
+    attempt = f"{batch}-{uuid.uuid4().hex[:8]}"
+    _remove_staging(contract.paths(lake_url)["processed"])
+    written: set[str] = set()
+    # The next chunk's files are read and split while DuckDB works on this one.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        upcoming = reader.submit(_read_lines, lake_url, chunks[0])
+        for number in range(len(chunks)):
+            lines = upcoming.result()
+            if number + 1 < len(chunks):
+                upcoming = reader.submit(_read_lines, lake_url, chunks[number + 1])
+            written |= _check_and_write(con, lake_url, batch, f"{attempt}-{number:05d}", lines)
+    return sorted(written)
 
 
-def _groups(con: duckdb.DuckDBPyConnection, staged: dict[date, list[str]], group_rows: int) -> list[list[date]]:
-    """Event dates in order, cut into runs of about ``group_rows`` staged events."""
-    groups: list[list[date]] = [[]]
-    total = 0
-    for day in sorted(staged):
-        rows = con.execute("select sum(num_rows) from parquet_file_metadata(?)", [staged[day]]).fetchone()[0]
-        if groups[-1] and total + rows > group_rows:
-            groups.append([])
-            total = 0
-        groups[-1].append(day)
-        total += rows
-    return groups
+def _check_and_write(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str, part: str, lines: pa.Table) -> set[str]:
+    """One chunk: its counts and rejected lines into the side tables, its new events into the lake."""
+    con.register("lines_arrow", lines)
+    _classify(con)
+    con.execute("""
+        insert into lines
+        select source_file, cast(any_value(landing_hour) as date), count(*), count(reason)
+        from checked group by source_file
+    """)
+    con.execute("""
+        insert into rejected
+        select source_file, line_number, landing_hour, reason, raw_line from checked where reason is not null
+    """)
+    written = _write_chunk(con, lake_url, batch, part)
+    con.execute("drop table checked")
+    return written
 
 
 def _summary(batch, files, dates, counts, started) -> dict:
@@ -249,7 +205,7 @@ def _read_lines(lake_url: str, sources: list[str]) -> pa.Table:
 
     def one(source: str) -> pa.Table:
         try:
-            data = gzip.decompress(fs.cat_file(f"{base}/{source}"))
+            data = igzip.decompress(fs.cat_file(f"{base}/{source}"))
         except (OSError, EOFError) as exc:
             raise PlatformError(f"cannot read landing file {source}: {exc}") from exc
         lines = _split_lines(data)
@@ -347,121 +303,89 @@ def _classify(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("lines_arrow")
 
 
-def _write_partitions(
-    con: duckdb.DuckDBPyConnection, lake_url: str, staged: dict[date, list[str]], group_rows: int
-) -> list[str]:
-    """Deduplicate and write the staged events a group of dates at a time; the dates rewritten."""
-    con.execute("create or replace temp table event_counts (source_file varchar, processed bigint, duplicates bigint)")
-    dates: list[str] = []
-    if not staged:
-        return dates
-    for group in _groups(con, staged, group_rows):
-        dates += _write_group(con, lake_url, group, [f for day in group for f in staged[day]])
-    return dates
-
-
-def _write_group(
-    con: duckdb.DuckDBPyConnection, lake_url: str, group: list[date], staged_files: list[str]
-) -> list[str]:
+def _write_chunk(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str, part: str) -> set[str]:
+    """Deduplicate the chunk's valid events (``checked``) within the batch and against the
+    processed zone, and write the new ones as part files of their event dates; the dates."""
     processed = contract.paths(lake_url)["processed"]
-    listed = ", ".join(f"'{duck.literal(f)}'" for f in staged_files)
-    con.execute(
-        f"create or replace temp view staged as select * from read_parquet([{listed}], hive_partitioning = false)"
-    )
-    touched = [day.isoformat() for day in group]
-    files = {day: _parquet_files(f"{processed}/event_date={day}") for day in touched}
     columns = ", ".join(contract.EVENT_COLUMNS)
+    con.execute(f"""
+        create or replace temp view staged as
+        select {columns}, cast(event_at as date) as event_date
+        from (
+            select *, cast(landing_hour as date) as landing_date, '{batch}' as batch_id
+            from checked where reason is null
+        )
+    """)
+    con.execute("create or replace temp table per_date as select event_date, count(*) as events from staged group by 1")
+    touched = [row[0].isoformat() for row in con.execute("select event_date from per_date").fetchall()]
+    files = [f for day in touched for f in _parquet_files(f"{processed}/event_date={day}")]
     remedy = "restore it from a backup of the lake (S3 versioning): the job deduplicates against it"
-    # The first copy of each event id the batch delivered more than once (about 1% of
-    # them): a grouping of the ids alone, where a window over every staged row sorted
-    # whole rows by id.
+    # The first copy of each event id the chunk delivered more than once (about 1% of
+    # them). The ids' hashes are grouped first: grouping every id string took 3x as long.
     con.execute("""
         create or replace temp table repeats as
+        with repeated_hashes as (
+            select hash(event_id) as id_hash from staged group by id_hash having count(*) > 1
+        )
         select event_id, min({'source_file': source_file, 'line_number': line_number}) as first_delivery
         from staged
+        where hash(event_id) in (select id_hash from repeated_hashes)
         group by event_id
         having count(*) > 1
     """)
-    # What is stored already, for the batch's ids only and in three columns: a day's
-    # re-deliveries reach back to any date of the history, and reading those whole
-    # partitions cost minutes at SF 10 for a few thousand duplicates.
+    # What is stored already, for the chunk's ids only and in three columns: earlier
+    # batches, earlier chunks of this batch (a re-delivery carries its event's event_at, so
+    # it meets its first copy in the same date's partition however many chunks apart), and
+    # a run of this batch that crashed before its audit.
     _lake_table(
         con,
         "stored",
         "select distinct event_id, source_file, line_number from read_parquet(?, hive_partitioning = false) "
         "where event_id in (select event_id from staged)",
-        [f for day in touched for f in files[day]],
+        files,
         empty="select '' as event_id, '' as source_file, 0::bigint as line_number where false",
         remedy=remedy,
     )
-    # A stored row with the same file and line is this very delivery, stored by a batch
-    # that crashed before its audit: processed, not a duplicate. A view, read twice (the
-    # tally below, then the partitioned COPY): as a temp table it copied every staged row
-    # once more (at SF 1, 8% of the job's time and 0.17 GiB of its peak).
-    con.execute(f"""
-        create or replace temp view outcome as
-        with copies as (
-            select
-                c.*,
-                r.event_id is null
-                    or r.first_delivery = {{'source_file': c.source_file, 'line_number': c.line_number}} as first_copy
-            from staged as c
-            left join repeats as r on r.event_id = c.event_id
-        )
+    # The deliveries not to write (a few percent): a later copy of an id the chunk delivered
+    # more than once, or the first copy of an id already stored. A stored row with the same
+    # file and line is this very delivery, stored by a crashed run: processed, not a duplicate.
+    con.execute("""
+        create or replace temp table not_new as
+        select c.source_file, c.line_number, c.event_date, 'duplicate' as outcome
+        from staged as c
+        inner join repeats as r on r.event_id = c.event_id
+        where r.first_delivery != {'source_file': c.source_file, 'line_number': c.line_number}
+
+        union all
+
         select
-            {", ".join(f"c.{column}" for column in contract.EVENT_COLUMNS)},
-            cast(c.event_at as date) as event_date,
+            c.source_file, c.line_number, c.event_date,
             case
-                when not c.first_copy then 'duplicate'
-                when e.event_id is null then 'new'
-                when e.source_file = c.source_file and e.line_number = c.line_number
-                    then 'reprocessed'
+                when e.source_file = c.source_file and e.line_number = c.line_number then 'reprocessed'
                 else 'duplicate'
             end as outcome
-        from copies as c
-        left join stored as e on c.first_copy and e.event_id = c.event_id
+        from staged as c
+        inner join stored as e on e.event_id = c.event_id
+        left join repeats as r on r.event_id = c.event_id
+        where r.event_id is null or r.first_delivery = {'source_file': c.source_file, 'line_number': c.line_number}
     """)
     con.execute("""
-        create or replace temp table tally as
-        select source_file, event_date, outcome, count(*) as events from outcome group by all
+        insert into duplicates
+        select source_file, count(*) from not_new where outcome = 'duplicate' group by source_file
     """)
-    dates = [
+    dates = {
         row[0].isoformat()
-        for row in con.execute("select distinct event_date from tally where outcome = 'new' order by 1").fetchall()
-    ]
-    # Whole rows only of the partitions this group rewrites.
-    _lake_table(
-        con,
-        "existing",
-        # distinct: a run that stopped while swapping files may have left a row twice.
-        f"select distinct {columns}, cast(event_date as date) as event_date "
-        "from read_parquet(?, hive_partitioning = true)",
-        [f for day in dates for f in files[day]],
-        empty=f"select {columns}, event_date from outcome where false",
-        remedy=remedy,
-    )
-    # A view: the partitioned COPY reads it once, so a temp table only copied every row
-    # once more (at SF 1, 7% of the job's time and 0.23 GiB of its peak).
-    con.execute(f"""
-        create or replace temp view to_write as
-        select {columns}, event_date from outcome where outcome = 'new'
-        union all
-        select * from existing
-    """)
+        for row in con.execute("""
+            select per_date.event_date
+            from per_date
+            left join (select event_date, count(*) as events from not_new group by all) as held using (event_date)
+            where per_date.events > coalesce(held.events, 0)
+        """).fetchall()
+    }
     if dates:
-        _write_by_date(con, processed, columns, dates)
-    con.execute("""
-        insert into event_counts
-        select
-            source_file,
-            coalesce(sum(events) filter (where outcome in ('new', 'reprocessed')), 0),
-            coalesce(sum(events) filter (where outcome = 'duplicate'), 0)
-        from tally
-        group by source_file
-    """)
-    for view in ("to_write", "outcome", "staged"):
-        con.execute(f"drop view {view}")
-    for table in ("repeats", "stored", "existing", "tally"):
+        _write_parts(con, processed, part)
+    con.execute("drop view staged")
+    for table in ("per_date", "repeats", "stored", "not_new"):
         con.execute(f"drop table {table}")
     return dates
 
@@ -470,26 +394,20 @@ def _write_side_tables(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str
     paths = contract.paths(lake_url)
     con.execute(f"""
         create temp table audit as
-        with events as (
-            select
-                source_file,
-                cast(sum(processed) as bigint) as processed,
-                cast(sum(duplicates) as bigint) as duplicates
-            from event_counts
-            group by source_file
-        )
+        -- Every valid line of a file is processed (new, or stored already by a crashed run
+        -- of this batch) or a duplicate; a file's lines are all in one chunk.
         select
             '{batch}' as batch_id,
             lines.source_file,
             lines.landing_date,
             lines.delivered,
-            coalesce(events.processed, 0) as processed,
+            lines.delivered - lines.quarantined - coalesce(duplicates.duplicates, 0) as processed,
             lines.quarantined,
-            coalesce(events.duplicates, 0) as duplicates,
+            coalesce(duplicates.duplicates, 0) as duplicates,
             '{ENGINE}' as engine,
             now()::timestamp as processed_at
         from lines
-        left join events using (source_file)
+        left join duplicates using (source_file)
     """)
     fs, _ = fsspec.core.url_to_fs(paths["processed"])
     bad = con.execute("select count(*) from rejected").fetchone()[0]
@@ -507,34 +425,39 @@ def _write_side_tables(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str
     _copy(con, fs, "select * from audit order by source_file", f"{paths['audit']}/{batch}")
 
 
-def _write_by_date(con: duckdb.DuckDBPyConnection, processed: str, columns: str, dates: list[str]) -> None:
-    """Rewrite the partitions of ``dates``: one partitioned COPY into a hidden staging
-    folder, then each partition's files renamed over the old ones and any other file there
-    (e.g. Spark's part files) removed. A stop half-way leaves at worst a row twice, which
-    the next run's read of the partition (``select distinct``) absorbs."""
+def _remove_staging(processed: str) -> None:
+    """A killed run's staging folders. One job per lake runs at a time (the DATA_DIR lock),
+    so any is a killed run's. dbt reads only ``event_date=*/`` folders, but a reader that
+    walks ``processed/clickstream/**`` would count their rows."""
     fs, base = fsspec.core.url_to_fs(processed)
-    staging = f"{processed}/.staging"
+    for folder in fs.glob(f"{base}/.staging*"):
+        fs.rm(folder, recursive=True)
+
+
+def _write_parts(con: duckdb.DuckDBPyConnection, processed: str, part: str) -> None:
+    """The chunk's new events as new part files of their event-date partitions: one
+    partitioned COPY into a hidden staging folder, then each file renamed into its
+    partition. A stop half-way leaves some partitions with their part and others without;
+    the next run counts the rows already there as reprocessed and writes only the rest."""
+    fs, base = fsspec.core.url_to_fs(processed)
+    staging = f"{processed}/.staging-{part}"
     _, staging_base = fsspec.core.url_to_fs(staging)
-    if fs.exists(staging_base):
-        fs.rm(staging_base, recursive=True)
     fs.makedirs(base, exist_ok=True)
     con.execute(f"""
         copy (
-            select {columns}, event_date from to_write
-            where event_date in ({", ".join(f"'{day}'" for day in dates)})
-        ) to '{staging}' (format parquet, partition_by (event_date), compression snappy,
+            select {", ".join(f"c.{column}" for column in contract.EVENT_COLUMNS)}, c.event_date
+            from staged as c
+            anti join not_new as x on x.source_file = c.source_file and x.line_number = c.line_number
+        )
+        to '{staging}' (format parquet, partition_by (event_date), compression snappy,
             filename_pattern 'part-{{i}}')
     """)
-    for day in dates:
-        folder = f"{base}/event_date={day}"
-        fs.makedirs(folder, exist_ok=True)
-        staged = sorted(fs.glob(f"{staging_base}/event_date={day}/*.parquet"))
-        finals = [f"{folder}/part-{i:05d}.parquet" for i in range(len(staged))]
-        for source, final in zip(staged, finals, strict=True):
-            fs.mv(source, final)
-        for other in fs.ls(folder, detail=False):
-            if other.rstrip("/") not in finals:
-                fs.rm(other, recursive=True)
+    for folder in sorted(fs.glob(f"{staging_base}/event_date=*")):
+        day = folder.rstrip("/").rsplit("/", 1)[-1]
+        final = f"{base}/{day}"
+        fs.makedirs(final, exist_ok=True)
+        for i, source in enumerate(sorted(fs.glob(f"{folder}/*.parquet"))):
+            fs.mv(source, f"{final}/part-{part}-{i:02d}.parquet")
     fs.rm(staging_base, recursive=True)
 
 

@@ -8,7 +8,7 @@ loaded by shape (shop, payments) and is refused by an explicit contract (partner
 failure; clickstream: not carried past landing); a type change, dropped or renamed
 column is one clear failure with nothing loaded (shop, payments, partners' header) or a
 quarantined row (partners' values, clickstream events). In every case what earlier
-loads wrote stays byte for byte (the clickstream's rewritten date partition row for row).
+loads wrote stays byte for byte (the clickstream's date partition row for row).
 """
 
 from __future__ import annotations

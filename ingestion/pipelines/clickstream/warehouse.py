@@ -5,11 +5,12 @@ targets (``pg``, ``redshift``; ``athena`` through Glue) get it the way they get 
 schemas: dlt loads it into ``processed_clickstream.events`` and ``.audit``, the schema
 the dbt source names.
 
-Every processed file written since the last load is read again. The job rewrites a whole
-``event_date`` partition when late events arrive, so rows are merged on their key
-(``event_id``; ``source_file`` for the audit): a rewritten partition replaces its rows
-instead of doubling them, and a load that crashed is simply redone by the next run,
-because dlt advances its file cursor only when the load commits.
+Every processed file written since the last load is read again. The DuckDB job adds a
+part file to a partition when late events arrive, but the Spark job rewrites the whole
+``event_date`` partition, so rows are merged on their key (``event_id``; ``source_file``
+for the audit): a rewritten partition replaces its rows instead of doubling them, and a
+load that crashed is simply redone by the next run, because dlt advances its file cursor
+only when the load commits.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The clickstream job under bounded memory (issue 11): the settings reach every DuckDB
-connection, the chunked job writes exactly what one pass over the batch writes, and a
-limit DuckDB cannot work under ends in one line naming the setting."""
+connection, the chunked job writes exactly what one pass over the batch writes, a run
+after a crash between chunks writes each event once, and a limit DuckDB cannot work
+under ends in one line naming the setting."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from simulator.context import SimContext
 from tests.conftest import platform_settings
 from tests.processing.clickstream.conftest import event
 
-ONE_PASS = {"chunk_bytes": 2**62, "group_rows": 2**62}
+ONE_PASS = {"chunk_bytes": 2**62}
 ZONES = ("processed", "quarantine", "audit")
 
 
@@ -108,9 +109,7 @@ def test_chunks_write_exactly_what_one_pass_writes(tmp_path, landing):
     chunk_bytes = sum(sizes[s] for s in sources[: sources.index(boundary) + 1])
 
     one = duckdb_job.run(str(single_lake), settings=single_settings, **ONE_PASS)
-    many = duckdb_job.run(
-        str(chunked_lake), settings=chunked_settings, chunk_bytes=chunk_bytes, group_rows=one["processed"] // 8
-    )
+    many = duckdb_job.run(str(chunked_lake), settings=chunked_settings, chunk_bytes=chunk_bytes)
     assert one["chunks"] == 1
     assert many["chunks"] >= 4
     assert duckdb_job._chunks(sources, sizes, chunk_bytes)[0][-1] == boundary
@@ -131,26 +130,49 @@ def test_a_duplicate_in_the_next_chunk_is_counted_once(tmp_path, monkeypatch):
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         body = "".join(event(i, "1998-03-01T23:10:00.000Z") + "\n" for i in ids)
         (root / relative).write_bytes(gzip.compress(body.encode()))
-    summary = duckdb_job.run(str(lake), chunk_bytes=1, group_rows=1)
+    summary = duckdb_job.run(str(lake), chunk_bytes=1)
     assert (summary["chunks"], summary["processed"], summary["duplicates"]) == (2, 3, 1)
     kept = duckdb.sql(f"select event_id, source_file, line_number from ({_zone_sql(lake, 'processed')})").fetchall()
     assert sorted(kept) == [("x", "1998/03/01/23/a.json.gz", 1), ("y", "1998/03/01/23/a.json.gz", 2),
                             ("z", "1998/03/02/00/b.json.gz", 1)]  # fmt: skip
 
 
-def test_the_scratch_of_a_killed_run_goes_even_when_the_batch_changed(tmp_path, landing):
-    """A killed run leaves its staged chunks; new landing files change the batch id, and
-    the next run of the lake still removes them (another lake's folder stays)."""
-    lake, settings = _lake(tmp_path, landing)
-    killed = duckdb_job.scratch_folder(settings, str(lake), "0" * 16)
-    (killed / "chunk-00000" / "event_date=1998-03-01").mkdir(parents=True)
-    (killed / "chunk-00000" / "event_date=1998-03-01" / "data_0.parquet").write_bytes(b"PAR1")
-    others = duckdb_job.scratch_folder(settings, str(tmp_path / "another-lake"), "0" * 16)
-    others.mkdir(parents=True)
-    summary = duckdb_job.run(str(lake), settings=settings)
-    assert summary["processed"] > 0 and summary["batch_id"] != "0" * 16
-    assert not killed.exists()
-    assert [p.name for p in settings.duckdb_temp_directory.glob("clickstream-*")] == [others.name]
+def test_a_run_after_a_crash_writes_each_event_once(tmp_path, landing, monkeypatch):
+    """A run stopped after two chunks moved their part files into place (no audit yet), and
+    a staging folder a killed COPY left: the next run counts the stored events of those
+    chunks as processed, not duplicates, writes only the rest, and removes the staging."""
+    clean_lake, clean_settings = _lake(tmp_path / "clean", landing)
+    lake, settings = _lake(tmp_path / "crashed", landing)
+    chunk_bytes = sum(duckdb_job.list_landing(str(lake)).values()) // 4 + 1
+    check_and_write = duckdb_job._check_and_write
+    chunks_begun = []
+
+    def killed_at_the_third_chunk(*args):
+        chunks_begun.append(args[3])
+        if len(chunks_begun) == 3:
+            raise RuntimeError("killed")
+        return check_and_write(*args)
+
+    monkeypatch.setattr(duckdb_job, "_check_and_write", killed_at_the_third_chunk)
+    with pytest.raises(RuntimeError, match="killed"):
+        duckdb_job.run(str(lake), settings=settings, chunk_bytes=chunk_bytes)
+    monkeypatch.setattr(duckdb_job, "_check_and_write", check_and_write)
+    processed = Path(contract.paths(str(lake))["processed"])
+    crashed = {p: p.stat().st_mtime_ns for p in processed.glob("event_date=*/*.parquet")}
+    assert crashed and not Path(contract.paths(str(lake))["audit"]).exists()
+    leftover = processed / ".staging-killed" / next(iter(crashed)).parent.name
+    leftover.mkdir(parents=True)
+    shutil.copy(next(iter(crashed)), leftover / "part-0.parquet")
+
+    again = duckdb_job.run(str(lake), settings=settings, chunk_bytes=chunk_bytes)
+    clean = duckdb_job.run(str(clean_lake), settings=clean_settings, chunk_bytes=chunk_bytes)
+    assert again["chunks"] == clean["chunks"] >= 4
+    assert _counts(again) == _counts(clean)
+    assert not list(processed.glob(".staging*"))
+    # The crashed run's files stay as they were; the rerun's new events went beside them.
+    assert {p: p.stat().st_mtime_ns for p in crashed} == crashed
+    for zone in ZONES:
+        assert _differences(clean_lake, lake, zone) == 0, zone
 
 
 def test_an_impossible_memory_limit_ends_in_one_line_naming_the_setting(tmp_path, landing):
