@@ -2,7 +2,7 @@
 
 What a run leaves on disk shows which step it is in: dlt's working folder of a pipeline
 (``$DATA_DIR/dlt/<pipeline>``), dbt's debug log (each statement is logged before it runs),
-a processing job's scratch and staging folders. The test watches it and SIGKILLs the
+a processing job's staging folders. The test watches it and SIGKILLs the
 run's process group then: a real crash at a known point, with no hook in the code.
 """
 

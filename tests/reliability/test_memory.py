@@ -76,9 +76,8 @@ def limited(built_platform, tmp_path_factory) -> tuple[Path, Path]:
     with SpillWatch(data / "spill") as job:
         cli(env, "process", "all")
     dbt(env, "build")
-    # The job stages its chunks there, and spilled DuckDB blocks beside them. (dbt's
-    # queries at SF 0.01 fit in 128 MB: below it they fail on memory DuckDB cannot spill.)
-    assert any(name.startswith("clickstream-") for name in job.seen)
+    # The job spilled DuckDB blocks there. (dbt's queries at SF 0.01 fit in 128 MB: below
+    # it they fail on memory DuckDB cannot spill.)
     assert _spill_files(job.seen), job.seen
     shown = dbt(env, "show", "--inline", "select current_setting('memory_limit') as limit_now", "--output", "json")
     with duckdb.connect() as reference:

@@ -40,6 +40,6 @@ class Landing:
 
 @pytest.fixture
 def landing(tmp_path, monkeypatch) -> Landing:
-    # The job's scratch and spill folder follow DATA_DIR: a temporary one, never the user's.
+    # The job's spill folder follows DATA_DIR: a temporary one, never the user's.
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     return Landing(tmp_path / "lake")

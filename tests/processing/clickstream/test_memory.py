@@ -198,7 +198,7 @@ def test_auto_leaves_duckdb_only_for_a_batch_the_local_disk_cannot_hold(tmp_path
     source.write_bytes(gzip.compress((event("a", "1998-03-01T09:00:00.000Z") + "\n").encode()))
     settings = platform_settings(tmp_path, LAKE_URL=str(lake))
     assert clickstream.choose_engine(settings) == "duckdb"
-    # A batch whose scratch would need more than the disk under DUCKDB_TEMP_DIRECTORY has.
+    # A batch that would need more than the disk under DUCKDB_TEMP_DIRECTORY has.
     free = clickstream.free_disk(settings.duckdb_temp_directory)
     monkeypatch.setattr(clickstream, "DISK_PER_GZIP_BYTE", 2 * free // source.stat().st_size)  # others write too
     assert clickstream.choose_engine(settings) == "spark"
