@@ -316,8 +316,7 @@ def _write_chunk(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str, part
             from checked where reason is null
         )
     """)
-    con.execute("create or replace temp table per_date as select event_date, count(*) as events from staged group by 1")
-    touched = [row[0].isoformat() for row in con.execute("select event_date from per_date").fetchall()]
+    touched = [row[0].isoformat() for row in con.execute("select distinct event_date from staged").fetchall()]
     files = [f for day in touched for f in _parquet_files(f"{processed}/event_date={day}")]
     remedy = "restore it from a backup of the lake (S3 versioning): the job deduplicates against it"
     # The first copy of each event id the chunk delivered more than once (about 1% of
@@ -373,19 +372,13 @@ def _write_chunk(con: duckdb.DuckDBPyConnection, lake_url: str, batch: str, part
         insert into duplicates
         select source_file, count(*) from not_new where outcome = 'duplicate' group by source_file
     """)
-    dates = {
-        row[0].isoformat()
-        for row in con.execute("""
-            select per_date.event_date
-            from per_date
-            left join (select event_date, count(*) as events from not_new group by all) as held using (event_date)
-            where per_date.events > coalesce(held.events, 0)
-        """).fetchall()
-    }
-    if dates:
-        _write_parts(con, processed, part)
+    new_events = """
+        select c.* from staged as c
+        anti join not_new as x on x.source_file = c.source_file and x.line_number = c.line_number
+    """
+    dates = _write_parts(con, processed, part, new_events)
     con.execute("drop view staged")
-    for table in ("per_date", "repeats", "stored", "not_new"):
+    for table in ("repeats", "stored", "not_new"):
         con.execute(f"drop table {table}")
     return dates
 
@@ -434,31 +427,32 @@ def _remove_staging(processed: str) -> None:
         fs.rm(folder, recursive=True)
 
 
-def _write_parts(con: duckdb.DuckDBPyConnection, processed: str, part: str) -> None:
-    """The chunk's new events as new part files of their event-date partitions: one
-    partitioned COPY into a hidden staging folder, then each file renamed into its
-    partition. A stop half-way leaves some partitions with their part and others without;
-    the next run counts the rows already there as reprocessed and writes only the rest."""
+def _write_parts(con: duckdb.DuckDBPyConnection, processed: str, part: str, query: str) -> set[str]:
+    """The events of ``query`` (with their ``event_date``) as new part files of their
+    partitions: one partitioned COPY into a hidden staging folder, then each file renamed
+    into its partition; the dates written. A stop half-way leaves some partitions with their
+    part and others without; the next run counts the rows already there as reprocessed and
+    writes only the rest."""
     fs, base = fsspec.core.url_to_fs(processed)
     staging = f"{processed}/.staging-{part}"
     _, staging_base = fsspec.core.url_to_fs(staging)
     fs.makedirs(base, exist_ok=True)
     con.execute(f"""
-        copy (
-            select {", ".join(f"c.{column}" for column in contract.EVENT_COLUMNS)}, c.event_date
-            from staged as c
-            anti join not_new as x on x.source_file = c.source_file and x.line_number = c.line_number
-        )
-        to '{staging}' (format parquet, partition_by (event_date), compression snappy,
+        copy ({query}) to '{staging}' (format parquet, partition_by (event_date), compression snappy,
             filename_pattern 'part-{{i}}')
     """)
+    dates: set[str] = set()
+    if not fs.exists(staging_base):  # no row to write
+        return dates
     for folder in sorted(fs.glob(f"{staging_base}/event_date=*")):
-        day = folder.rstrip("/").rsplit("/", 1)[-1]
-        final = f"{base}/{day}"
+        name = folder.rstrip("/").rsplit("/", 1)[-1]
+        dates.add(name.split("=", 1)[1])
+        final = f"{base}/{name}"
         fs.makedirs(final, exist_ok=True)
         for i, source in enumerate(sorted(fs.glob(f"{folder}/*.parquet"))):
             fs.mv(source, f"{final}/part-{part}-{i:02d}.parquet")
     fs.rm(staging_base, recursive=True)
+    return dates
 
 
 def _copy(con: duckdb.DuckDBPyConnection, fs, query: str, folder: str) -> None:
